@@ -1,0 +1,31 @@
+"""Settings: one typed model, read from the environment (``ADLENS_*``)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Every setting adlens reads. Each one is documented in ``docs/settings.md``."""
+
+    model_config = SettingsConfigDict(env_prefix="ADLENS_", env_file=None, extra="ignore")
+
+    db: Path = Field(Path("adlens.duckdb"), description="DuckDB file holding facts and ingests.")
+    workspace: str = Field("default", description="Workspace new loads are written to.")
+    reporting_currency: str = Field(
+        "USD", min_length=3, max_length=3, description="ISO code `spend` is converted to."
+    )
+    batch_rows: int = Field(
+        262_144, ge=1024, description="Rows per batch when streaming a file into the store."
+    )
+    memory_limit: str = Field("1GB", description="DuckDB memory limit during loads.")
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """The process-wide settings, read once."""
+    return Settings()

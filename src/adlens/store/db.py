@@ -1,0 +1,136 @@
+"""Opening the DuckDB file, migrating it, and the few queries every caller needs."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from adlens.errors import StoreLockedError, UnreadableFileError
+from adlens.store.migrations import MIGRATIONS
+
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+class Store:
+    """A DuckDB file opened by this process.
+
+    One process owns a DuckDB file for writing; a second opener gets a
+    :class:`StoreLockedError` that says which file and what to do.
+    """
+
+    def __init__(self, path: Path, con: duckdb.DuckDBPyConnection) -> None:
+        self.path = path
+        self.con = con
+
+    def close(self) -> None:
+        self.con.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """Run a block in one transaction: all of it is stored, or none of it."""
+        self.con.execute("BEGIN TRANSACTION")
+        try:
+            yield self.con
+        except BaseException:
+            self.con.execute("ROLLBACK")
+            raise
+        self.con.execute("COMMIT")
+
+    def query(self, sql: str, params: list[Any] | None = None) -> list[dict[str, Any]]:
+        """Rows of a query as dicts (small results only)."""
+        cur = self.con.execute(sql, params or [])
+        names = [d[0] for d in cur.description]
+        return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+
+    @property
+    def schema_version(self) -> int:
+        row = fetch_one(self.con, "SELECT coalesce(max(version), 0) FROM schema_migrations")
+        return int(row[0])
+
+    def data_version(self, workspace: str = "default") -> int:
+        """A number that grows with every load into the workspace (cache keys use it)."""
+        row = fetch_one(
+            self.con,
+            "SELECT coalesce(max(ingest_id), 0) FROM ingests WHERE workspace = ?",
+            [workspace],
+        )
+        return int(row[0])
+
+
+def connect(database: str = ":memory:", *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    """A DuckDB connection set up for a service: no progress bar printed to the terminal."""
+    con = duckdb.connect(database, read_only=read_only)
+    con.execute("SET enable_progress_bar = false")
+    return con
+
+
+def open_store(path: Path | str, *, read_only: bool = False) -> Store:
+    """Open (creating if needed) the store at ``path`` and apply pending migrations.
+
+    >>> import tempfile, os
+    >>> with open_store(os.path.join(tempfile.mkdtemp(), "x.duckdb")) as store:
+    ...     store.schema_version
+    1
+    """
+    path = Path(path)
+    if path.exists() and path.is_dir():
+        raise UnreadableFileError(f"{path} is a directory, not a DuckDB file")
+    if not read_only:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        con = connect(str(path), read_only=read_only)
+    except duckdb.IOException as exc:
+        if "lock" in str(exc).lower():
+            raise StoreLockedError(
+                f"{path} is open for writing in another process",
+                hint="stop that process (for example a running `adlens serve`), "
+                "or point --db / ADLENS_DB at another file",
+                where={"db": str(path)},
+            ) from exc
+        raise UnreadableFileError(
+            f"{path} is not a DuckDB database: {exc}", where={"db": str(path)}
+        ) from exc
+    store = Store(path, con)
+    if not read_only:
+        _migrate(con)
+    return store
+
+
+def _migrate(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(
+        "CREATE TABLE IF NOT EXISTS schema_migrations "
+        "(version INTEGER PRIMARY KEY, applied_at TIMESTAMPTZ DEFAULT now())"
+    )
+    current = int(fetch_one(con, "SELECT coalesce(max(version), 0) FROM schema_migrations")[0])
+    for version, statements in enumerate(MIGRATIONS, start=1):
+        if version <= current:
+            continue
+        con.execute("BEGIN TRANSACTION")
+        try:
+            for statement in statements:
+                con.execute(statement)
+            con.execute("INSERT INTO schema_migrations (version) VALUES (?)", [version])
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+        con.execute("COMMIT")
+
+
+def fetch_one(
+    con: duckdb.DuckDBPyConnection, sql: str, params: list[Any] | None = None
+) -> tuple[Any, ...]:
+    """The first row of a query, with the result fully consumed (DuckDB needs that)."""
+    rows = con.execute(sql, params or []).fetchall()
+    if not rows:
+        raise LookupError("query returned no rows")
+    return tuple(rows[0])

@@ -1,0 +1,129 @@
+"""Schema migrations for the DuckDB store, applied in order when a store opens.
+
+Append a new step to ``MIGRATIONS``; never edit one that has shipped.
+"""
+
+from __future__ import annotations
+
+FACT_DDL = """
+CREATE TABLE ad_performance (
+    workspace VARCHAR NOT NULL DEFAULT 'default',
+    ts TIMESTAMP,
+    date DATE,
+    account_timezone VARCHAR,
+    grain VARCHAR NOT NULL CHECK (grain IN ('hour', 'day', 'range')),
+    period_start DATE,
+    period_end DATE,
+    platform VARCHAR NOT NULL,
+    account_id VARCHAR,
+    account_name VARCHAR,
+    campaign_id VARCHAR,
+    campaign_name VARCHAR,
+    ad_group_id VARCHAR,
+    ad_group_name VARCHAR,
+    ad_id VARCHAR,
+    ad_name VARCHAR,
+    utm_source VARCHAR,
+    utm_medium VARCHAR,
+    utm_campaign VARCHAR,
+    utm_content VARCHAR,
+    utm_term VARCHAR,
+    keyword VARCHAR,
+    match_type VARCHAR,
+    search_term VARCHAR,
+    channel VARCHAR,
+    currency VARCHAR(3),
+    spend_original DOUBLE,
+    fx_rate DOUBLE,
+    spend DOUBLE,
+    impressions BIGINT,
+    clicks BIGINT,
+    conversions DOUBLE,
+    conversion_value DOUBLE,
+    ingest_id BIGINT NOT NULL,
+    source_file VARCHAR NOT NULL,
+    source_row BIGINT NOT NULL
+)
+"""
+
+SESSIONS_DDL = """
+CREATE TABLE sessions (
+    workspace VARCHAR NOT NULL DEFAULT 'default',
+    ts TIMESTAMP,
+    date DATE,
+    grain VARCHAR NOT NULL CHECK (grain IN ('hour', 'day', 'range')),
+    period_start DATE,
+    period_end DATE,
+    platform VARCHAR NOT NULL,
+    source VARCHAR,
+    medium VARCHAR,
+    campaign VARCHAR,
+    channel VARCHAR,
+    sessions BIGINT,
+    engaged_sessions BIGINT,
+    users BIGINT,
+    conversions DOUBLE,
+    revenue DOUBLE,
+    ingest_id BIGINT NOT NULL,
+    source_file VARCHAR NOT NULL,
+    source_row BIGINT NOT NULL
+)
+"""
+
+INGESTS_DDL = """
+CREATE TABLE ingests (
+    ingest_id BIGINT PRIMARY KEY,
+    workspace VARCHAR NOT NULL,
+    source_file VARCHAR NOT NULL,
+    file_hash VARCHAR NOT NULL,
+    file_bytes BIGINT NOT NULL,
+    platform VARCHAR NOT NULL,
+    target_table VARCHAR NOT NULL,
+    status VARCHAR NOT NULL,
+    started_at TIMESTAMPTZ NOT NULL,
+    finished_at TIMESTAMPTZ NOT NULL,
+    rows_read BIGINT NOT NULL,
+    rows_loaded BIGINT NOT NULL,
+    rows_rejected BIGINT NOT NULL,
+    rows_replaced BIGINT NOT NULL,
+    rows_changed BIGINT NOT NULL,
+    period_start DATE,
+    period_end DATE,
+    quality_score DOUBLE,
+    quality JSON,
+    detection JSON,
+    warnings JSON
+)
+"""
+
+REJECTS_DDL = """
+CREATE TABLE rejects (
+    ingest_id BIGINT NOT NULL,
+    workspace VARCHAR NOT NULL,
+    source_file VARCHAR NOT NULL,
+    source_row BIGINT,
+    raw VARCHAR,
+    reason VARCHAR NOT NULL
+)
+"""
+
+FX_DDL = """
+CREATE TABLE fx_rates (
+    currency VARCHAR(3) NOT NULL,
+    reporting_currency VARCHAR(3) NOT NULL,
+    valid_from DATE NOT NULL,
+    rate DOUBLE NOT NULL CHECK (rate > 0),
+    PRIMARY KEY (currency, reporting_currency, valid_from)
+)
+"""
+
+MIGRATIONS: tuple[tuple[str, ...], ...] = (
+    (
+        FACT_DDL,
+        SESSIONS_DDL,
+        INGESTS_DDL,
+        REJECTS_DDL,
+        FX_DDL,
+        "CREATE SEQUENCE ingest_id_seq START 1",
+    ),
+)
