@@ -1,0 +1,7 @@
+"""Ingest: turn a platform export into unified rows in the store (see ``pipeline``)."""
+
+from adlens.ingest.mapping import Mapping, load_mapping
+from adlens.ingest.pipeline import ingest_file, inspect_file
+from adlens.ingest.report import IngestReport
+
+__all__ = ["IngestReport", "Mapping", "ingest_file", "inspect_file", "load_mapping"]

@@ -1,0 +1,189 @@
+"""Checks run inside the load transaction: duplicates, currency, and the file's own totals."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import duckdb
+
+from adlens.ingest.clean import MEASURES, Lineage, clean_query
+from adlens.ingest.detect import Rows
+from adlens.ingest.layout import is_footer_row
+from adlens.ingest.plan import Plan
+from adlens.ingest.read import register_rows
+from adlens.schema import FACT_COLUMNS, SESSION_COLUMNS
+from adlens.store.db import fetch_one
+
+LINEAGE = frozenset({"ingest_id", "source_file", "source_row"})
+_TOTAL_PREFERENCE = ("total: account", "grand total", "total: campaigns", "total", "totals")
+
+
+def business_columns(target: str) -> list[str]:
+    """Every stored column except lineage: equal on all of them means the same row."""
+    columns = FACT_COLUMNS if target == "ad_performance" else SESSION_COLUMNS
+    return [c for c in columns if c not in LINEAGE]
+
+
+def drop_exact_duplicates(
+    con: duckdb.DuckDBPyConnection, target: str, ingest_id: int, workspace: str
+) -> int:
+    """Move rows repeated within one file to ``rejects`` (the first one stays loaded)."""
+    columns = business_columns(target)
+    hashed = f"hash({', '.join(columns)})"
+    row = fetch_one(con, 
+        f"SELECT count(*) - count(DISTINCT {hashed}) FROM {target} WHERE ingest_id = ?",
+        [ingest_id],
+    )
+    if not row or not row[0]:
+        return 0
+    partition = ", ".join(columns)
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE _adlens_dups AS
+        SELECT source_row, first_row, render FROM (
+            SELECT source_row,
+                   min(source_row) OVER (PARTITION BY {partition}) AS first_row,
+                   concat_ws(', ', {", ".join(f"CAST({c} AS VARCHAR)" for c in columns[1:])})
+                       AS render
+            FROM {target} WHERE ingest_id = ?
+        ) WHERE source_row <> first_row
+        """,
+        [ingest_id],
+    )
+    con.execute(
+        "INSERT INTO rejects SELECT ?, ?, s.source_file, d.source_row, d.render, "
+        "'exact duplicate of line ' || d.first_row || ' (loaded once)' "
+        f"FROM _adlens_dups d, (SELECT any_value(source_file) AS source_file FROM {target} "
+        "WHERE ingest_id = ?) s",
+        [ingest_id, workspace, ingest_id],
+    )
+    con.execute(
+        f"DELETE FROM {target} WHERE ingest_id = ? AND source_row IN "
+        "(SELECT source_row FROM _adlens_dups)",
+        [ingest_id],
+    )
+    count = fetch_one(con, "SELECT count(*) FROM _adlens_dups")
+    con.execute("DROP TABLE _adlens_dups")
+    return int(count[0]) if count else 0
+
+
+def first_rejects(con: duckdb.DuckDBPyConnection, ingest_id: int, limit: int) -> list[dict[str, Any]]:
+    cur = con.execute(
+        "SELECT source_row, reason, raw FROM rejects WHERE ingest_id = ? "
+        "ORDER BY source_row NULLS LAST LIMIT ?",
+        [ingest_id, limit],
+    )
+    return [
+        {"source_row": r[0], "reason": r[1], "raw": r[2]} for r in cur.fetchall()
+    ]
+
+
+def convert_currency(
+    con: duckdb.DuckDBPyConnection, ingest_id: int, reporting_currency: str
+) -> list[str]:
+    """Fill ``fx_rate``/``spend`` for rows not in the reporting currency, from ``fx_rates``."""
+    warnings: list[str] = []
+    others = con.execute(
+        "SELECT currency, count(*) FROM ad_performance WHERE ingest_id = ? "
+        "AND currency IS DISTINCT FROM ? GROUP BY ALL ORDER BY 1",
+        [ingest_id, reporting_currency],
+    ).fetchall()
+    for currency, count in others:
+        if currency is None:
+            warnings.append(
+                f"{count} rows have no currency: their spend is not converted to "
+                f"{reporting_currency}; add a Currency column or `currency:` in a mapping"
+            )
+            continue
+        con.execute(
+            """
+            UPDATE ad_performance SET fx_rate = r.rate, spend = spend_original * r.rate
+            FROM (
+                SELECT a.source_row, fx.rate
+                FROM (SELECT source_row, coalesce(date, period_start, period_end) AS day
+                      FROM ad_performance WHERE ingest_id = ? AND currency = ?) a
+                ASOF JOIN (SELECT valid_from, rate FROM fx_rates
+                           WHERE currency = ? AND reporting_currency = ?) fx
+                ON a.day >= fx.valid_from
+            ) r
+            WHERE ad_performance.ingest_id = ? AND ad_performance.source_row = r.source_row
+            """,
+            [ingest_id, currency, currency, reporting_currency, ingest_id],
+        )
+        missing = fetch_one(con, 
+            "SELECT count(*) FROM ad_performance WHERE ingest_id = ? AND currency = ? "
+            "AND fx_rate IS NULL",
+            [ingest_id, currency],
+        )
+        if missing and missing[0]:
+            warnings.append(
+                f"{missing[0]} rows in {currency} have no exchange rate to "
+                f"{reporting_currency}: spend_original is kept, spend is empty until a rate "
+                f"is known (`adlens fx set {currency} RATE`)"
+            )
+    return warnings
+
+
+def check_totals(
+    con: duckdb.DuckDBPyConnection, plan: Plan, ingest_id: int, rows: Rows | None
+) -> list[dict[str, Any]]:
+    """Compare the export's own Total/Grand total row with what was loaded."""
+    footer = _footer_rows(plan, rows)
+    if not footer:
+        return []
+    label, cells = footer
+    quiet = Plan(**{**plan.__dict__, "layout": None, "headers": plan.headers})
+    width = max(len(plan.headers), len(cells))
+    relation = register_rows(con, Rows([(0, cells)], width), name="_adlens_totals")
+    lineage = Lineage(0, "", "", "")
+    measures = [m for m in MEASURES[plan.target] if plan.column(m)]
+    if not measures:
+        return []
+    stored = "spend_original" if plan.target == "ad_performance" else None
+    names = {m: (stored if m == "spend" and stored else m) for m in measures}
+    totals = fetch_one(con, 
+        f"SELECT {', '.join(names[m] for m in measures)} "
+        f"FROM ({clean_query(quiet, relation, lineage, line_expr='_line')})"
+    )
+    loaded = fetch_one(con, 
+        f"SELECT count(*), {', '.join(f'sum({names[m]})' for m in measures)} "
+        f"FROM {plan.target} WHERE ingest_id = ?",
+        [ingest_id],
+    )
+    assert totals is not None and loaded is not None
+    n_rows = int(loaded[0])
+    results = []
+    for measure, expected, actual in zip(measures, totals, loaded[1:], strict=True):
+        if expected is None:
+            continue
+        actual = float(actual or 0.0)
+        tolerance = 0.5 if measure in ("impressions", "clicks", "sessions", "users") else (
+            0.01 + 0.005 * n_rows
+        )
+        results.append(
+            {
+                "row": label,
+                "measure": measure,
+                "file_total": float(expected),
+                "loaded": round(actual, 6),
+                "difference": round(actual - float(expected), 6),
+                "ok": abs(actual - float(expected)) <= tolerance,
+            }
+        )
+    return results
+
+
+def _footer_rows(plan: Plan, rows: Rows | None) -> tuple[str, list[str]] | None:
+    candidates = list(plan.layout.footer_rows) if plan.layout else []
+    candidates += rows.footers if rows else []
+    labelled = []
+    for row in candidates:
+        if not is_footer_row(row):
+            continue
+        label = next((c.strip() for c in row[:3] if c.strip()), "")
+        labelled.append((label, row))
+    for wanted in _TOTAL_PREFERENCE:
+        for label, row in labelled:
+            if label.lower() == wanted or (wanted == "total" and label.lower().startswith("total")):
+                return label, row
+    return None

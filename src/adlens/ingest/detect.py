@@ -1,0 +1,247 @@
+"""Detection: what a file is (platform, layout, formats), decided before anything is written."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+
+from adlens.errors import MappingError, UnknownLayoutError, UnreadableFileError
+from adlens.ingest.clean import MEASURES
+from adlens.ingest.layout import Layout, find_layout, find_period, is_footer_row, split_line
+from adlens.ingest.mapping import Mapping, missing_columns
+from adlens.ingest.plan import Plan
+from adlens.ingest.platforms import registry
+from adlens.ingest.platforms.base import Adapter, split_currency
+from adlens.ingest.source import TextFile, Workbook
+from adlens.ingest.values import DateFormat, infer_date_format, infer_decimal
+
+MIN_SCORE = 4.0
+ROWS_READER_MAX_BYTES = 64 << 20
+_TIMEZONE = re.compile(r"Time ?Zone:\s*(.+?)\"?$", re.I)
+
+
+@dataclass
+class Rows:
+    """A table read in Python (workbooks, stacked GA4 tables): (line, cells) pairs."""
+
+    rows: list[tuple[int, list[str]]]
+    width: int
+    footers: list[list[str]] = field(default_factory=list)
+
+
+def detect(source: TextFile | Workbook, mapping: Mapping | None = None) -> tuple[Plan, Rows | None]:
+    """Decide platform, layout and formats of ``source``; read nothing into the store."""
+    if isinstance(source, Workbook):
+        lines, sheet = _workbook_lines(source.path)
+        tail_first = max(1, len(lines) - 200 + 1)
+        layout = _layout(lines, lines[-200:], tail_first, mapping)
+        plan = _plan(source.path, layout, lines, mapping)
+        plan.sheet, plan.reader = sheet, "rows"
+        return plan, _rows_from_lines(lines, layout)
+    layout = _layout(source.head, source.tail, source.tail_first_line, mapping)
+    plan = _plan(source.path, layout, source.head, mapping)
+    if _stacked(source.head, layout):
+        if source.size > ROWS_READER_MAX_BYTES:
+            raise UnreadableFileError(
+                f"{source.path} holds several stacked tables and is too large to split",
+                hint="export one table per file",
+            )
+        text = source.utf8_path.read_text(encoding="utf-8-sig", errors="replace")
+        lines = text.splitlines()
+        rows = _rows_from_lines(lines, layout, stop_at_section=True)
+        plan.reader = "rows"
+        skipped = sum(1 for line in lines[layout.header_line :] if line.startswith("#"))
+        plan.notes.append(
+            f"the file stacks several tables; the first (line {layout.header_line}) was read "
+            f"and {skipped} comment lines of the others were skipped"
+        )
+        return plan, rows
+    return plan, None
+
+
+def _layout(
+    head: list[str], tail: list[str], tail_first: int, mapping: Mapping | None
+) -> Layout:
+    known = (
+        frozenset(mapping.adapter.aliases()) if mapping else registry.known_headers()
+    )
+    layout = find_layout(head, tail, tail_first, known)
+    if mapping and mapping.delimiter and mapping.delimiter != layout.delimiter:
+        layout.delimiter = mapping.delimiter
+    return layout
+
+
+def _plan(path: Path, layout: Layout, head: list[str], mapping: Mapping | None) -> Plan:
+    headers = layout.headers
+    adapter, confidence, runner_up = _choose_adapter(headers, layout.preamble, mapping)
+    mapped = adapter.map_headers(headers)
+    if mapping:
+        missing = missing_columns(mapping, headers)
+        if missing:
+            raise MappingError(
+                f"{path}: the mapping names columns the file does not have: "
+                f"{', '.join(map(repr, missing))}",
+                hint=f"the file's columns are: {', '.join(h.strip() for h in headers)}",
+                where={"file": str(path), "line": layout.header_line},
+            )
+    measures = [m for m in (*MEASURES[adapter.target], "results") if m in mapped]
+    if not measures:
+        raise UnreadableFileError(
+            f"{path}: found a {adapter.title} table (header on line {layout.header_line}) "
+            f"but no performance metrics: columns are {', '.join(h.strip() for h in headers)}",
+            hint="this looks like a settings or structure export; export a performance "
+            "report (with Cost/Impressions/Clicks columns) instead",
+            where={"file": str(path), "line": layout.header_line},
+        )
+    sample = [
+        split_line(line, layout.delimiter)
+        for number, line in enumerate(head[layout.header_line :], start=layout.header_line + 1)
+        if line.strip() and number not in layout.footer_lines and not line.startswith("#")
+    ]
+    sample = [row for row in sample if not is_footer_row(row)]
+    plan = Plan(
+        path=path,
+        adapter=adapter,
+        headers=headers,
+        mapping=mapped,
+        decimal=(mapping.decimal if mapping and mapping.decimal else None)  # type: ignore[arg-type]
+        or infer_decimal(_values(sample, mapped, measures), layout.delimiter),
+        date_format=_date_format(sample, mapped, adapter, mapping),
+        period=find_period(layout.preamble),
+        currency=(mapping.currency if mapping else None) or _header_currency(headers, mapped),
+        timezone=(mapping.timezone if mapping else None) or _timezone(layout, headers),
+        confidence=confidence,
+        runner_up=runner_up,
+        layout=layout,
+    )
+    if not any(k in mapped for k in ("date", "period_start")):
+        if plan.period is None or plan.period.unbounded:
+            what = plan.period.text if plan.period else "no dates at all"
+            plan.notes.append(
+                f"the report has no per-day breakdown and its period is unknown ({what}): "
+                "rows load as range rows without dates; re-export with a Day segment"
+            )
+        else:
+            plan.notes.append(
+                f"the report has no per-day breakdown: rows load as range rows for "
+                f"{plan.period.start} to {plan.period.end}; re-export with a Day segment for "
+                "time series"
+            )
+    if plan.date_format and plan.date_format.note:
+        plan.notes.append(plan.date_format.note)
+    return plan
+
+
+def _choose_adapter(
+    headers: list[str], preamble: list[str], mapping: Mapping | None
+) -> tuple[Adapter, float, tuple[str, float] | None]:
+    if mapping:
+        return mapping.adapter, 1.0, None
+    scored = sorted(
+        ((a.score(headers, preamble), a) for a in registry.all()),
+        key=lambda pair: pair[0],
+        reverse=True,
+    )
+    best_score, best = scored[0]
+    if best_score < MIN_SCORE:
+        raise UnknownLayoutError(
+            "no platform recognises these columns: "
+            + ", ".join(h.strip() for h in headers if h.strip()),
+            hint="load the file with --mapping map.yaml (see `adlens ingest --help`)",
+        )
+    second_score, second = scored[1]
+    confidence = best_score / (best_score + second_score) if second_score else 1.0
+    return best, confidence, (second.platform, round(second_score, 1))
+
+
+def _values(rows: list[list[str]], mapped: dict[str, int], fields: list[str]) -> list[str]:
+    columns = [mapped[f] for f in fields if f in mapped]
+    return [row[i] for row in rows for i in columns if i < len(row) and row[i].strip()]
+
+
+def _date_format(
+    sample: list[list[str]], mapped: dict[str, int], adapter: Adapter, mapping: Mapping | None
+) -> DateFormat | None:
+    if mapping and mapping.date_format:
+        return DateFormat([mapping.date_format])
+    values = _values(sample, mapped, ["date", "period_start", "period_end"])
+    return infer_date_format(values, day_first=adapter.day_first)
+
+
+def _header_currency(headers: list[str], mapped: dict[str, int]) -> str | None:
+    """A currency named in a header, the spend column's first (``Amount spent (USD)``)."""
+    order = [mapped["spend"]] if "spend" in mapped else []
+    for index in [*order, *range(len(headers))]:
+        _, code = split_currency(headers[index].strip())
+        if code:
+            return code
+    return None
+
+
+def _timezone(layout: Layout, headers: list[str]) -> str | None:
+    for line in layout.preamble:
+        match = _TIMEZONE.search(line.strip().strip('"'))
+        if match:
+            return match.group(1).strip().strip('"')
+    if any("(in utc)" in h.lower() for h in headers):
+        return "UTC"
+    return None
+
+
+def _stacked(head: list[str], layout: Layout) -> bool:
+    """GA4 puts several tables in one file, each after its own ``#`` comment block."""
+    return any(line.startswith("#") for line in head[layout.header_line :])
+
+
+def _rows_from_lines(lines: list[str], layout: Layout, *, stop_at_section: bool = False) -> Rows:
+    rows: list[tuple[int, list[str]]] = []
+    footers: list[list[str]] = []
+    footer = set(layout.footer_lines)
+    for number, line in enumerate(lines[layout.header_line :], start=layout.header_line + 1):
+        if stop_at_section and line.startswith("#"):
+            break
+        if number in footer:
+            continue
+        cells = split_line(line, layout.delimiter)
+        if is_footer_row(cells):
+            footers.append(cells)
+            continue
+        rows.append((number, cells))
+    while rows and not any(c.strip() for c in rows[-1][1]):
+        rows.pop()
+    return Rows(rows, layout.column_count, footers)
+
+
+def _workbook_lines(path: Path) -> tuple[list[str], str]:
+    """The first sheet with data, rendered as CSV lines (typed cells as plain text)."""
+    from python_calamine import CalamineWorkbook
+
+    try:
+        book = CalamineWorkbook.from_path(str(path))
+    except Exception as exc:  # calamine raises its own error types per format
+        raise UnreadableFileError(f"{path}: not a readable Excel workbook ({exc})") from None
+    for name in book.sheet_names:
+        rows = book.get_sheet_by_name(name).to_python()
+        if any(any(str(c).strip() for c in row) for row in rows):
+            buffer = io.StringIO()
+            writer = csv.writer(buffer, lineterminator="\n")
+            for row in rows:
+                writer.writerow([_cell_text(c) for c in row])
+            return buffer.getvalue().splitlines(), name
+    raise UnreadableFileError(f"{path}: every sheet of the workbook is empty")
+
+
+def _cell_text(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() else repr(value)
+    if isinstance(value, datetime):
+        return value.date().isoformat() if value.time() == datetime.min.time() else value.isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)

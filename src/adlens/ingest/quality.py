@@ -1,0 +1,224 @@
+"""The data quality report of one ingest: a 0-100 score per dimension, and what to do.
+
+Dimensions (weights in the overall score):
+- validity (30): rows that could be loaded, and loaded rows that make sense
+  (clicks never exceed impressions; conversions above clicks are normal: view-through).
+- completeness (25): key fields filled in the loaded rows.
+- consistency (20): the file agrees with itself: totals rows, decimal convention,
+  exported ratios vs counts, one spelling per campaign, known currencies.
+- uniqueness (15): no row repeated within the file.
+- timeliness (10): how fresh the data is, and no missing days inside its range.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+import duckdb
+
+from adlens.ingest.plan import Plan
+from adlens.ingest.report import IngestReport
+from adlens.store.db import fetch_one
+
+WEIGHTS = {
+    "validity": 0.30,
+    "completeness": 0.25,
+    "consistency": 0.20,
+    "uniqueness": 0.15,
+    "timeliness": 0.10,
+}
+KEY_FIELDS = {
+    "ad_performance": ("campaign_name", "spend", "impressions", "clicks", "currency"),
+    "sessions": ("source", "medium", "campaign", "sessions"),
+}
+FRESH_DAYS, STALE_DAYS = 2, 90
+
+
+def score(
+    con: duckdb.DuckDBPyConnection,
+    plan: Plan,
+    report: IngestReport,
+    profile: dict[str, Any],
+    duplicates: int,
+    today: date | None = None,
+) -> dict[str, Any]:
+    """Score one ingest (its rows are in the store, uncommitted) and recommend fixes."""
+    today = today or datetime.now(UTC).date()
+    recs: list[dict[str, Any]] = []
+    table, ingest_id = plan.target, report.ingest_id
+    loaded = max(report.rows_loaded, 0)
+    read = max(report.rows_read, 1)
+
+    def add(dimension: str, count: int, message: str, severity: str = "warning") -> None:
+        recs.append(
+            {"dimension": dimension, "severity": severity, "count": count, "message": message}
+        )
+
+    # validity --------------------------------------------------------------------------------
+    rejected = report.rows_rejected - duplicates
+    insane = 0
+    if table == "ad_performance":
+        row = fetch_one(con, 
+            "SELECT count(*) FILTER (WHERE clicks > impressions) FROM ad_performance "
+            "WHERE ingest_id = ?",
+            [ingest_id],
+        )
+        insane = int(row[0]) if row else 0
+    if rejected:
+        reasons = con.execute(
+            "SELECT reason, count(*), min(source_row) FROM rejects WHERE ingest_id = ? "
+            "AND reason NOT LIKE 'exact duplicate%' GROUP BY reason ORDER BY 2 DESC LIMIT 3",
+            [ingest_id],
+        ).fetchall()
+        for reason, count, line in reasons:
+            add(
+                "validity",
+                int(count),
+                f"{count} rows rejected: {reason} (first on line {line}); fix them in the "
+                "export and load it again — the rest of the file is loaded",
+                "error",
+            )
+    if insane:
+        add(
+            "validity",
+            insane,
+            f"{insane} rows have more clicks than impressions, which no platform reports; "
+            "check that the Clicks and Impressions columns are not swapped",
+        )
+    validity = 100.0 * (1 - (rejected + insane) / read)
+
+    # completeness ----------------------------------------------------------------------------
+    fields = [f for f in KEY_FIELDS[table] if f != "currency" or table == "ad_performance"]
+    parts = ", ".join(f"count({f})" for f in fields)
+    filled = fetch_one(con, f"SELECT {parts} FROM {table} WHERE ingest_id = ?", [ingest_id])
+    shares = []
+    for field, count in zip(fields, filled or (), strict=True):
+        share = int(count) / loaded if loaded else 0.0
+        shares.append(share)
+        if loaded and int(count) < loaded:
+            missing = loaded - int(count)
+            add("completeness", missing, f"{missing} of {loaded} loaded rows have no {field}")
+    completeness = 100.0 * sum(shares) / len(shares) if shares else 100.0
+
+    # uniqueness ------------------------------------------------------------------------------
+    if duplicates:
+        add(
+            "uniqueness",
+            duplicates,
+            f"{duplicates} rows repeat another row of the file exactly; each was loaded once "
+            "and the copies are in rejects (was the export appended to itself?)",
+        )
+    uniqueness = 100.0 * (1 - duplicates / read)
+
+    # consistency -----------------------------------------------------------------------------
+    consistency = 100.0
+    for total in report.totals_check:
+        if not total["ok"]:
+            consistency -= 15
+            add(
+                "consistency",
+                1,
+                f"{total['measure']}: the file's '{total['row']}' row says {total['file_total']:,}"
+                f" but the loaded rows add up to {total['loaded']:,} "
+                f"({total['difference']:+,.2f}); "
+                + (
+                    "the rejected rows explain a difference"
+                    if report.rows_rejected
+                    else "rows may be missing from the export"
+                ),
+                "error",
+            )
+    convention = "." if plan.decimal == "." else ","
+    for name, count in profile.items():
+        if name.startswith("_other_") and count:
+            field = name.removeprefix("_other_")
+            example = profile.get(f"_example_{field}")
+            consistency -= min(20.0, 100.0 * count / read)
+            add(
+                "consistency",
+                int(count),
+                f"{count} rows have {plan.header(field)} like '{example}' in a file using "
+                f"'{convention}' decimals: they were read as "
+                f"{'European' if convention == '.' else 'US'} numbers; check the export's "
+                "number format",
+            )
+        if name.startswith("_off_") and count:
+            ratio = name.removeprefix("_off_")
+            consistency -= min(10.0, 100.0 * count / read)
+            add(
+                "consistency",
+                int(count),
+                f"{count} rows have an exported {ratio.upper()} that does not match the "
+                "counts in the same row; ratios are recomputed from sums, so check the counts",
+            )
+    if table == "ad_performance":
+        for canonical, spellings in _spellings(con, ingest_id):
+            consistency -= 5
+            shown = ", ".join(f"'{s}'" for s in spellings[:4])
+            add(
+                "consistency",
+                len(spellings),
+                f"campaign '{canonical}' appears with {len(spellings)} spellings: {shown}; "
+                "dashboards split it unless the names are unified",
+            )
+    if plan.date_format and plan.date_format.ambiguous and "decided" not in " ".join(plan.notes):
+        consistency -= 5
+        add("consistency", 0, plan.date_format.note or "date order is ambiguous", "info")
+    consistency = max(0.0, consistency)
+
+    # timeliness ------------------------------------------------------------------------------
+    timeliness = 100.0
+    span = fetch_one(con, 
+        f"SELECT max(coalesce(date, period_end)), min(date), max(date), count(DISTINCT date) "
+        f"FROM {table} WHERE ingest_id = ?",
+        [ingest_id],
+    )
+    if span and span[0]:
+        lag = (today - span[0]).days
+        if lag > FRESH_DAYS:
+            timeliness = max(0.0, 100.0 * (1 - (lag - FRESH_DAYS) / (STALE_DAYS - FRESH_DAYS)))
+            add("timeliness", lag, f"the newest data is {lag} days old ({span[0]})", "info")
+        if span[1] and span[2]:
+            expected = (span[2] - span[1]).days + 1
+            gaps = expected - int(span[3])
+            if gaps > 0:
+                timeliness = max(0.0, timeliness - min(50.0, 100.0 * gaps / expected))
+                add(
+                    "timeliness",
+                    gaps,
+                    f"{gaps} days between {span[1]} and {span[2]} have no rows at all; "
+                    "was the export filtered, or did tracking stop?",
+                )
+    else:
+        timeliness = 50.0
+        add(
+            "timeliness",
+            0,
+            "the rows have no dates (range report without a period); re-export with a Day "
+            "column to get time series",
+        )
+    dimensions = {
+        "validity": round(max(0.0, validity), 1),
+        "completeness": round(completeness, 1),
+        "consistency": round(consistency, 1),
+        "uniqueness": round(uniqueness, 1),
+        "timeliness": round(timeliness, 1),
+    }
+    overall = sum(dimensions[d] * w for d, w in WEIGHTS.items())
+    return {"score": round(overall, 1), "dimensions": dimensions, "recommendations": recs}
+
+
+def _spellings(con: duckdb.DuckDBPyConnection, ingest_id: int | None) -> list[tuple[str, list[str]]]:
+    """Campaign names that differ only in case, spacing or separators."""
+    rows = con.execute(
+        """
+        SELECT list(DISTINCT campaign_name ORDER BY campaign_name), mode(campaign_name)
+        FROM ad_performance WHERE ingest_id = ? AND campaign_name IS NOT NULL
+        GROUP BY regexp_replace(lower(campaign_name), '[^a-z0-9]+', '', 'g')
+        HAVING count(DISTINCT campaign_name) > 1
+        ORDER BY 2
+        """,
+        [ingest_id],
+    ).fetchall()
+    return [(str(top), [str(s) for s in names]) for names, top in rows]

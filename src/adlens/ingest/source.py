@@ -1,0 +1,206 @@
+"""Reading a file's bytes once: hash, encoding, line count, blank lines, head and tail.
+
+Everything later stages need to know about the raw file comes from one
+streaming pass here, so memory stays bounded whatever the file's size. Files
+that are not UTF-8 (UTF-16 "Excel CSV" exports, Windows-1252) are transcoded to
+a temporary UTF-8 file, streaming, because DuckDB reads only UTF-8 without
+downloading an extension.
+"""
+
+from __future__ import annotations
+
+import codecs
+import hashlib
+import re
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from adlens.errors import UnreadableFileError
+
+CHUNK = 4 << 20
+HEAD_BYTES = 256 << 10
+TAIL_BYTES = 64 << 10
+_BLANK_LINE = re.compile(rb"(?m)^\r?$")
+
+XLSX_MAGIC = b"PK\x03\x04"
+XLS_MAGIC = b"\xd0\xcf\x11\xe0"
+
+
+@dataclass
+class TextFile:
+    """A delimited text file as later stages see it (always UTF-8 on disk)."""
+
+    path: Path  # the file the user named
+    utf8_path: Path  # what DuckDB reads: ``path`` itself, or a transcoded copy
+    encoding: str
+    sha256: str
+    size: int
+    line_count: int
+    blank_lines: list[int] = field(default_factory=list)  # 1-based physical lines
+    head: list[str] = field(default_factory=list)  # first lines, decoded
+    tail: list[str] = field(default_factory=list)  # last lines, decoded
+    tail_first_line: int = 1  # physical line number of tail[0]
+
+
+@dataclass
+class Workbook:
+    """An XLSX/XLS file: read with calamine, never through DuckDB extensions."""
+
+    path: Path
+    sha256: str
+    size: int
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        while chunk := fh.read(CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def open_source(path: Path, workdir: Path | None = None) -> TextFile | Workbook:
+    """Probe ``path`` and return what it is, or raise an error saying why it is unreadable."""
+    if not path.exists():
+        raise UnreadableFileError(f"{path}: no such file", hint="check the path")
+    if path.is_dir():
+        raise UnreadableFileError(f"{path} is a directory", hint="name the export files in it")
+    size = path.stat().st_size
+    if size == 0:
+        raise UnreadableFileError(
+            f"{path} is empty (0 bytes)", hint="export the report again; the download was empty"
+        )
+    with path.open("rb") as fh:
+        start = fh.read(HEAD_BYTES)
+    if start.startswith((XLSX_MAGIC, XLS_MAGIC)):
+        return Workbook(path, sha256_of(path), size)
+    encoding = _detect_encoding(start, path)
+    if encoding in ("utf-8", "utf-8-sig"):
+        return _scan(path, path, encoding, size)
+    workdir = workdir or Path(tempfile.mkdtemp(prefix="adlens-"))
+    utf8_path = workdir / (path.stem + ".utf8.csv")
+    _transcode(path, utf8_path, encoding)
+    text = _scan(utf8_path, utf8_path, "utf-8", utf8_path.stat().st_size)
+    text.path, text.encoding, text.size, text.sha256 = path, encoding, size, sha256_of(path)
+    return text
+
+
+def _detect_encoding(start: bytes, path: Path) -> str:
+    if start.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig"
+    if start.startswith(codecs.BOM_UTF16_LE):
+        return "utf-16-le"
+    if start.startswith(codecs.BOM_UTF16_BE):
+        return "utf-16-be"
+    # UTF-16 without a BOM: every other byte of ASCII text is NUL.
+    if len(start) >= 4 and start[1:40:2].count(0) > 15:
+        return "utf-16-le"
+    if len(start) >= 4 and start[0:40:2].count(0) > 15:
+        return "utf-16-be"
+    sample = start[: len(start) - 4] if len(start) == HEAD_BYTES else start
+    if b"\x00" in sample or _control_ratio(sample) > 0.05:
+        raise UnreadableFileError(
+            f"{path} looks like a binary file, not a CSV/TSV/XLSX export "
+            f"(starts with {start[:8]!r})",
+            hint="export the report as CSV, TSV or Excel (XLSX) and load that file",
+        )
+    try:
+        sample.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        if exc.start < len(sample) - 4:
+            return "cp1252"
+    return "utf-8"
+
+
+def _control_ratio(data: bytes) -> float:
+    if not data:
+        return 0.0
+    controls = sum(1 for b in data[:4096] if b < 9 or 13 < b < 32)
+    return controls / min(len(data), 4096)
+
+
+def _transcode(src: Path, dst: Path, encoding: str) -> None:
+    codec = "utf-16" if encoding.startswith("utf-16") and _has_bom(src) else encoding
+    decoder = codecs.getincrementaldecoder(codec)(errors="replace")
+    with src.open("rb") as fin, dst.open("w", encoding="utf-8", newline="") as fout:
+        while chunk := fin.read(CHUNK):
+            fout.write(decoder.decode(chunk))
+        fout.write(decoder.decode(b"", final=True))
+
+
+def _has_bom(path: Path) -> bool:
+    with path.open("rb") as fh:
+        return fh.read(2) in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
+
+
+def _scan(path: Path, utf8_path: Path, encoding: str, size: int) -> TextFile:
+    """One pass: hash, count lines, find blank lines; keep the head and tail text."""
+    digest = hashlib.sha256()
+    lines = 0
+    blank: list[int] = []
+    carry = b""
+    head = b""
+    last = b""
+    with path.open("rb") as fh:
+        while chunk := fh.read(CHUNK):
+            digest.update(chunk)
+            if len(head) < HEAD_BYTES:
+                head += chunk[: HEAD_BYTES - len(head)]
+            buf = carry + chunk
+            cut = buf.rfind(b"\n") + 1
+            complete, carry = buf[:cut], buf[cut:]
+            if complete:
+                blank.extend(_blank_lines(complete, lines))
+                lines += complete.count(b"\n")
+            last = (last + chunk)[-TAIL_BYTES:]
+    if carry:
+        if not carry.strip(b" \t\r"):
+            blank.append(lines + 1)
+        lines += 1
+    head_text = _decode_lines(head, encoding, complete_only=size > HEAD_BYTES)
+    tail_text = _decode_lines(last, encoding, complete_only=False, drop_first=size > TAIL_BYTES)
+    return TextFile(
+        path=path,
+        utf8_path=utf8_path,
+        encoding=encoding,
+        sha256=digest.hexdigest(),
+        size=size,
+        line_count=lines,
+        blank_lines=blank,
+        head=head_text,
+        tail=tail_text,
+        tail_first_line=lines - len(tail_text) + 1,
+    )
+
+
+def _blank_lines(complete: bytes, before: int) -> list[int]:
+    """1-based numbers of the blank lines in ``complete`` (whole lines only)."""
+    if (
+        b"\n\n" not in complete
+        and b"\n\r\n" not in complete
+        and not complete.startswith((b"\n", b"\r\n"))
+    ):
+        return []
+    found: list[int] = []
+    counted_to, line_no = 0, before
+    for match in _BLANK_LINE.finditer(complete):
+        pos = match.start()
+        if pos >= len(complete):
+            break
+        line_no += complete.count(b"\n", counted_to, pos)
+        counted_to = pos
+        found.append(line_no + 1)
+    return found
+
+
+def _decode_lines(
+    data: bytes, encoding: str, *, complete_only: bool, drop_first: bool = False
+) -> list[str]:
+    text = data.decode("utf-8-sig" if encoding == "utf-8-sig" else "utf-8", errors="replace")
+    lines = text.splitlines()
+    if complete_only and lines and not text.endswith("\n"):
+        lines = lines[:-1]
+    if drop_first and lines:
+        lines = lines[1:]
+    return lines

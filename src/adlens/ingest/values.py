@@ -1,0 +1,211 @@
+"""Messy values -> typed values, as SQL expressions DuckDB runs vectorised.
+
+Each function returns SQL for one raw VARCHAR column. The decisions that need
+the whole file (which decimal mark, which date order) are made once per file
+by the ``infer_*`` functions here and passed in; nothing is guessed per row
+except what is unambiguous (a ``1.234,56`` in a file using ``.`` decimals).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal
+
+Decimal = Literal[".", ","]
+
+# Currency symbols/codes, percent signs, bounds and every kind of space a number may carry.
+_STRIP = r"[\s\x{00a0}\x{202f}$€£¥%<>']|[A-Z]{3}"
+
+
+def literal(text: str) -> str:
+    """A SQL string literal (the only way text reaches generated SQL).
+
+    >>> literal("it's")
+    "'it''s'"
+    """
+    return "'" + text.replace("'", "''") + "'"
+
+
+def cell(column: str) -> str:
+    """A raw cell with outer spaces removed and the platforms' empty markers made NULL."""
+    return f"nullif(nullif(nullif(trim({column}), ''), '--'), '-')"
+
+
+def number_sql(value: str, decimal: Decimal) -> tuple[str, str]:
+    """SQL for (number, is_other_convention) of a cleaned cell ``value``.
+
+    The fast path casts plain numbers directly; only values carrying
+    separators, symbols or codes go through the regular expressions.
+    """
+    stripped = f"regexp_replace({value}, {literal(_STRIP)}, '', 'g')"
+    if decimal == ".":
+        plain = f"try_cast({value} AS DOUBLE)"
+        own = r"[-+]?\d{1,3}(,\d{3})+(\.\d+)?|[-+]?\d*\.?\d+"
+        other = r"[-+]?\d{1,3}(\.\d{3})+(,\d+)?|[-+]?\d+,\d{1,2}"
+        own_cast = f"try_cast(replace({stripped}, ',', '') AS DOUBLE)"
+        other_cast = f"try_cast(replace(replace({stripped}, '.', ''), ',', '.') AS DOUBLE)"
+    else:
+        plain = f"CASE WHEN NOT contains({value}, '.') THEN try_cast({value} AS DOUBLE) END"
+        own = r"[-+]?\d{1,3}(\.\d{3})+(,\d+)?|[-+]?\d+(,\d+)?"
+        other = r"[-+]?\d{1,3}(,\d{3})+(\.\d+)?|[-+]?\d+\.\d{1,2}"
+        own_cast = f"try_cast(replace(replace({stripped}, '.', ''), ',', '.') AS DOUBLE)"
+        other_cast = f"try_cast(replace({stripped}, ',', '') AS DOUBLE)"
+    is_other = f"regexp_full_match({stripped}, {literal(other)})"
+    number = (
+        f"CASE WHEN {value} IS NULL THEN NULL "
+        f"WHEN {plain} IS NOT NULL THEN {plain} "
+        f"WHEN regexp_full_match({stripped}, {literal(own)}) THEN {own_cast} "
+        f"WHEN {is_other} THEN {other_cast} END"
+    )
+    flagged = f"coalesce({plain} IS NULL AND {is_other} AND NOT regexp_full_match({stripped}, {literal(own)}), false)"
+    return number, flagged
+
+
+def finite(expr: str) -> str:
+    """NULL instead of NaN/Infinity, which a number cell must never become."""
+    return f"CASE WHEN isfinite({expr}) THEN {expr} END"
+
+
+def date_sql(value: str, formats: list[str]) -> str:
+    """SQL parsing a cleaned cell into a DATE with the file's format(s)."""
+    if formats == ["%Y-%m-%d"]:
+        return f"try_cast({value} AS DATE)"
+    listed = ", ".join(literal(f) for f in formats)
+    # Trailing times ("1/1/2025 12:00:00 AM") are cut: a day row has no time of day.
+    head = f"split_part({value}, ' ', 1)" if not any(" " in f for f in formats) else value
+    return f"CAST(try_strptime({head}, [{listed}]) AS DATE)"
+
+
+def hour_sql(value: str) -> str:
+    """Hour of day 0-23 from ``13``, ``13:00`` or Meta's ``13:00:00 - 13:59:59``."""
+    hour = f"try_cast(regexp_extract({value}, '^(\\d{{1,2}})', 1) AS INTEGER)"
+    return f"CASE WHEN {hour} BETWEEN 0 AND 23 THEN {hour} END"
+
+
+# --- per-file decisions --------------------------------------------------------------------
+
+DATE_FORMATS = (
+    "%Y-%m-%d",
+    "%Y/%m/%d",
+    "%Y%m%d",
+    "%Y.%m.%d",
+    "%m/%d/%Y",
+    "%d/%m/%Y",
+    "%d.%m.%Y",
+    "%d-%m-%Y",
+    "%m-%d-%Y",
+    "%m/%d/%y",
+    "%d/%m/%y",
+    "%b %d, %Y",
+    "%B %d, %Y",
+    "%d %b %Y",
+    "%d %B %Y",
+    "%Y-%m-%d %H:%M:%S",
+    "%Y-%m-%dT%H:%M:%S",
+)
+_DAY_FIRST = {"%d/%m/%Y", "%d/%m/%y", "%d-%m-%Y"}
+_MONTH_FIRST = {"%m/%d/%Y", "%m/%d/%y", "%m-%d-%Y"}
+
+
+@dataclass(frozen=True)
+class DateFormat:
+    """The date format(s) a file uses, and whether day/month order had to be assumed."""
+
+    formats: list[str]
+    ambiguous: bool = False
+    note: str | None = None
+
+    @property
+    def display(self) -> str:
+        return " or ".join(human_format(f) for f in self.formats)
+
+
+def human_format(fmt: str) -> str:
+    """``%m/%d/%Y`` -> ``M/D/YYYY``: how people write date formats.
+
+    >>> human_format("%d.%m.%Y")
+    'DD.MM.YYYY'
+    """
+    for code, text in (("%Y", "YYYY"), ("%y", "YY"), ("%m", "MM"), ("%d", "DD"), ("%B", "Month")):
+        fmt = fmt.replace(code, text)
+    return fmt.replace("%b", "Mon").replace("%H:%M:%S", "hh:mm:ss")
+
+
+def _parses(value: str, fmt: str) -> bool:
+    try:
+        datetime.strptime(value, fmt)
+    except ValueError:
+        return False
+    return True
+
+
+def infer_date_format(values: list[str], *, day_first: bool = False) -> DateFormat | None:
+    """Decide a file's date format from its values (never per row).
+
+    >>> infer_date_format(["1/2/2025", "1/13/2025"]).formats
+    ['%m/%d/%Y']
+    >>> f = infer_date_format(["1/2/2025", "3/4/2025"])
+    >>> f.formats, f.ambiguous
+    (['%m/%d/%Y'], True)
+    """
+    sample = [v.strip().split(" ")[0] if "/" in v else v.strip() for v in values if v.strip()]
+    sample = sample[:2000]
+    if not sample:
+        return None
+    hits = {fmt: sum(1 for v in sample if _parses(v, fmt)) for fmt in DATE_FORMATS}
+    best = max(hits.values())
+    if best == 0:
+        return None
+    winners = [f for f in DATE_FORMATS if hits[f] == best]
+    primary = winners[0]
+    ambiguous = False
+    note = None
+    if primary in _DAY_FIRST | _MONTH_FIRST:
+        twin = _twin(primary)
+        if twin in winners:
+            ambiguous = True
+            primary = _pick_order(primary, twin, day_first)
+            note = (
+                f"every date fits both {human_format(primary)} and {human_format(_twin(primary))}; "
+                f"read as {human_format(primary)}"
+            )
+    formats = [primary]
+    for fmt in DATE_FORMATS:
+        others = hits[fmt] and fmt not in formats and fmt != _twin(primary)
+        if others and not any(_parses(v, primary) for v in sample if _parses(v, fmt)):
+            formats.append(fmt)
+    return DateFormat(formats, ambiguous, note)
+
+
+def _twin(fmt: str) -> str:
+    swap = {"%m": "%d", "%d": "%m"}
+    return re.sub(r"%[md]", lambda m: swap[m.group(0)], fmt)
+
+
+def _pick_order(a: str, b: str, day_first: bool) -> str:
+    wanted = _DAY_FIRST if day_first else _MONTH_FIRST
+    return a if a in wanted else b
+
+
+def infer_decimal(values: list[str], delimiter: str) -> Decimal:
+    """Decide whether a file writes ``1,234.56`` or ``1.234,56`` (or ``1 234,56``).
+
+    >>> infer_decimal(["1 234,56", "310,00"], ";")
+    ','
+    >>> infer_decimal(["1,234", "2,064.48"], ",")
+    '.'
+    """
+    comma = dot = 0
+    for raw in values:
+        v = re.sub(r"[^\d.,]", "", raw)
+        if re.fullmatch(r"\d{1,3}(\.\d{3})+,\d+|\d+,\d{1,2}", v):
+            comma += 1
+        elif re.fullmatch(r"\d{1,3}(,\d{3})+\.\d+|\d+\.\d{1,2}", v):
+            dot += 1
+    if comma > dot:
+        return ","
+    if dot > comma:
+        return "."
+    return "," if delimiter == ";" else "."
