@@ -19,9 +19,6 @@ class Settings(BaseSettings):
     reporting_currency: str = Field(
         "USD", min_length=3, max_length=3, description="ISO code `spend` is converted to."
     )
-    batch_rows: int = Field(
-        262_144, ge=1024, description="Rows per batch when streaming a file into the store."
-    )
     memory_limit: str = Field("1GB", description="DuckDB memory limit during loads.")
 
 

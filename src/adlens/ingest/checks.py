@@ -30,7 +30,8 @@ def drop_exact_duplicates(
     """Move rows repeated within one file to ``rejects`` (the first one stays loaded)."""
     columns = business_columns(target)
     hashed = f"hash({', '.join(columns)})"
-    row = fetch_one(con, 
+    row = fetch_one(
+        con,
         f"SELECT count(*) - count(DISTINCT {hashed}) FROM {target} WHERE ingest_id = ?",
         [ingest_id],
     )
@@ -67,67 +68,28 @@ def drop_exact_duplicates(
     return int(count[0]) if count else 0
 
 
-def first_rejects(con: duckdb.DuckDBPyConnection, ingest_id: int, limit: int) -> list[dict[str, Any]]:
+def first_rejects(
+    con: duckdb.DuckDBPyConnection, ingest_id: int, limit: int
+) -> list[dict[str, Any]]:
     cur = con.execute(
         "SELECT source_row, reason, raw FROM rejects WHERE ingest_id = ? "
         "ORDER BY source_row NULLS LAST LIMIT ?",
         [ingest_id, limit],
     )
-    return [
-        {"source_row": r[0], "reason": r[1], "raw": r[2]} for r in cur.fetchall()
-    ]
-
-
-def convert_currency(
-    con: duckdb.DuckDBPyConnection, ingest_id: int, reporting_currency: str
-) -> list[str]:
-    """Fill ``fx_rate``/``spend`` for rows not in the reporting currency, from ``fx_rates``."""
-    warnings: list[str] = []
-    others = con.execute(
-        "SELECT currency, count(*) FROM ad_performance WHERE ingest_id = ? "
-        "AND currency IS DISTINCT FROM ? GROUP BY ALL ORDER BY 1",
-        [ingest_id, reporting_currency],
-    ).fetchall()
-    for currency, count in others:
-        if currency is None:
-            warnings.append(
-                f"{count} rows have no currency: their spend is not converted to "
-                f"{reporting_currency}; add a Currency column or `currency:` in a mapping"
-            )
-            continue
-        con.execute(
-            """
-            UPDATE ad_performance SET fx_rate = r.rate, spend = spend_original * r.rate
-            FROM (
-                SELECT a.source_row, fx.rate
-                FROM (SELECT source_row, coalesce(date, period_start, period_end) AS day
-                      FROM ad_performance WHERE ingest_id = ? AND currency = ?) a
-                ASOF JOIN (SELECT valid_from, rate FROM fx_rates
-                           WHERE currency = ? AND reporting_currency = ?) fx
-                ON a.day >= fx.valid_from
-            ) r
-            WHERE ad_performance.ingest_id = ? AND ad_performance.source_row = r.source_row
-            """,
-            [ingest_id, currency, currency, reporting_currency, ingest_id],
-        )
-        missing = fetch_one(con, 
-            "SELECT count(*) FROM ad_performance WHERE ingest_id = ? AND currency = ? "
-            "AND fx_rate IS NULL",
-            [ingest_id, currency],
-        )
-        if missing and missing[0]:
-            warnings.append(
-                f"{missing[0]} rows in {currency} have no exchange rate to "
-                f"{reporting_currency}: spend_original is kept, spend is empty until a rate "
-                f"is known (`adlens fx set {currency} RATE`)"
-            )
-    return warnings
+    return [{"source_row": r[0], "reason": r[1], "raw": r[2]} for r in cur.fetchall()]
 
 
 def check_totals(
-    con: duckdb.DuckDBPyConnection, plan: Plan, ingest_id: int, rows: Rows | None
+    con: duckdb.DuckDBPyConnection,
+    plan: Plan,
+    ingest_id: int,
+    rows: Rows | None,
+    profile: dict[str, Any],
 ) -> list[dict[str, Any]]:
-    """Compare the export's own Total/Grand total row with what was loaded."""
+    """Compare the export's own Total/Grand total row with what was loaded.
+
+    A difference is ``explained`` when the rejected rows' values make it up.
+    """
     footer = _footer_rows(plan, rows)
     if not footer:
         return []
@@ -141,11 +103,13 @@ def check_totals(
         return []
     stored = "spend_original" if plan.target == "ad_performance" else None
     names = {m: (stored if m == "spend" and stored else m) for m in measures}
-    totals = fetch_one(con, 
+    totals = fetch_one(
+        con,
         f"SELECT {', '.join(names[m] for m in measures)} "
-        f"FROM ({clean_query(quiet, relation, lineage, line_expr='_line')})"
+        f"FROM ({clean_query(quiet, relation, lineage, line_expr='_line')})",
     )
-    loaded = fetch_one(con, 
+    loaded = fetch_one(
+        con,
         f"SELECT count(*), {', '.join(f'sum({names[m]})' for m in measures)} "
         f"FROM {plan.target} WHERE ingest_id = ?",
         [ingest_id],
@@ -157,9 +121,13 @@ def check_totals(
         if expected is None:
             continue
         actual = float(actual or 0.0)
-        tolerance = 0.5 if measure in ("impressions", "clicks", "sessions", "users") else (
-            0.01 + 0.005 * n_rows
+        tolerance = (
+            0.5
+            if measure in ("impressions", "clicks", "sessions", "users")
+            else (0.01 + 0.005 * n_rows)
         )
+        rejected = float(profile.get(f"_rejected_{measure}") or 0.0)
+        ok = abs(actual - float(expected)) <= tolerance
         results.append(
             {
                 "row": label,
@@ -167,7 +135,9 @@ def check_totals(
                 "file_total": float(expected),
                 "loaded": round(actual, 6),
                 "difference": round(actual - float(expected), 6),
-                "ok": abs(actual - float(expected)) <= tolerance,
+                "ok": ok,
+                "explained_by_rejects": not ok
+                and abs(actual + rejected - float(expected)) <= tolerance,
             }
         )
     return results

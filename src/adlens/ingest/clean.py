@@ -45,8 +45,8 @@ def clean_query(plan: Plan, relation: str, lineage: Lineage, *, line_expr: str) 
     values = ", ".join(f"{cell(c)} AS {c}" for c in raw)
     footer = _footer_filter(plan)
     delimiter = plan.layout.delimiter if plan.layout else ","
-    raw_text = f"array_to_string([{', '.join(f'coalesce({c}, {literal(chr(0))})' for c in raw)}], {literal(delimiter)})"
-    raw_text = f"rtrim(replace({raw_text}, {literal(chr(0))}, ''), {literal(delimiter)})"
+    cells = ", ".join(f"coalesce({c}, '')" for c in raw)
+    raw_text = f"rtrim(array_to_string([{cells}], {literal(delimiter)}), {literal(delimiter)})"
     parsed, reasons, checks = _parsed_columns(plan)
     columns = FACT_COLUMNS if plan.target == "ad_performance" else SESSION_COLUMNS
     outputs = _outputs(plan, lineage)
@@ -223,7 +223,8 @@ def _outputs(plan: Plan, lineage: Lineage) -> dict[str, str]:
             f"coalesce({conversions}, CASE WHEN regexp_matches(lower({indicator}), "
             f"{literal(_CONVERSION_RESULT)}) THEN f_results END)"
         )
-    rate = f"CASE WHEN ({currency}) = {literal(lineage.reporting_currency)} THEN CAST(1.0 AS DOUBLE) END"
+    reporting = literal(lineage.reporting_currency)
+    rate = f"CASE WHEN ({currency}) = {reporting} THEN CAST(1.0 AS DOUBLE) END"
     out |= {
         "account_timezone": _opt(timezone),
         "currency": currency,
@@ -252,7 +253,8 @@ def _outputs(plan: Plan, lineage: Lineage) -> dict[str, str]:
     url = plan.column("url")
     for name in _UTM:
         from_url = (
-            f"nullif(url_decode(replace(regexp_extract({url}, '[?&]{name}=([^&#]*)', 1), '+', ' ')), '')"
+            "nullif(url_decode(replace("
+            f"regexp_extract({url}, '[?&]{name}=([^&#]*)', 1), '+', ' ')), '')"
             if url
             else "NULL"
         )
@@ -294,9 +296,11 @@ def _opt(value: str | None) -> str:
 def _time_columns(plan: Plan) -> tuple[str, str, str, str]:
     """(day, grain, period_start, period_end) SQL, from columns or the title lines."""
     if plan.column("date"):
-        grain = "CASE WHEN f_hour IS NOT NULL THEN 'hour' ELSE 'day' END" if plan.column(
-            "hour"
-        ) else "'day'"
+        grain = (
+            "CASE WHEN f_hour IS NOT NULL THEN 'hour' ELSE 'day' END"
+            if plan.column("hour")
+            else "'day'"
+        )
         return "f_date", grain, "f_date", "f_date"
     if plan.column("period_start") and plan.column("period_end"):
         grain = "CASE WHEN f_period_start = f_period_end THEN 'day' ELSE 'range' END"

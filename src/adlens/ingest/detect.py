@@ -63,12 +63,8 @@ def detect(source: TextFile | Workbook, mapping: Mapping | None = None) -> tuple
     return plan, None
 
 
-def _layout(
-    head: list[str], tail: list[str], tail_first: int, mapping: Mapping | None
-) -> Layout:
-    known = (
-        frozenset(mapping.adapter.aliases()) if mapping else registry.known_headers()
-    )
+def _layout(head: list[str], tail: list[str], tail_first: int, mapping: Mapping | None) -> Layout:
+    known = frozenset(mapping.adapter.aliases()) if mapping else registry.known_headers()
     layout = find_layout(head, tail, tail_first, known)
     if mapping and mapping.delimiter and mapping.delimiter != layout.delimiter:
         layout.delimiter = mapping.delimiter
@@ -241,7 +237,9 @@ def _cell_text(value: object) -> str:
     if isinstance(value, float):
         return str(int(value)) if value.is_integer() else repr(value)
     if isinstance(value, datetime):
-        return value.date().isoformat() if value.time() == datetime.min.time() else value.isoformat()
+        return (
+            value.date().isoformat() if value.time() == datetime.min.time() else value.isoformat()
+        )
     if isinstance(value, date):
         return value.isoformat()
     return str(value)

@@ -162,7 +162,9 @@ _PERIOD_PATTERNS: tuple[tuple[re.Pattern[str], tuple[str, ...]], ...] = (
     (re.compile(rf"({_MONTH_DAY_YEAR})\s*[-–]\s*({_MONTH_DAY_YEAR})"), ("%B %d, %Y", "%b %d, %Y")),
     (re.compile(r"(\d{4}-\d{2}-\d{2})\s*(?:[-–]|to|bis|au)\s*(\d{4}-\d{2}-\d{2})"), ("%Y-%m-%d",)),
     (
-        re.compile(r"Report Start:\s*(\d{1,2}/\d{1,2}/\d{4}).*?Report End:\s*(\d{1,2}/\d{1,2}/\d{4})"),
+        re.compile(
+            r"Report Start:\s*(\d{1,2}/\d{1,2}/\d{4}).*?Report End:\s*(\d{1,2}/\d{1,2}/\d{4})"
+        ),
         ("%m/%d/%Y",),
     ),
     (

@@ -19,9 +19,10 @@ from typing import Any
 
 import duckdb
 
+from adlens import fx
 from adlens.errors import AdlensError, UnreadableFileError
 from adlens.ingest import checks, quality, restate
-from adlens.ingest.clean import Lineage, check_columns, clean_query
+from adlens.ingest.clean import MEASURES, Lineage, check_columns, clean_query
 from adlens.ingest.detect import Rows, detect
 from adlens.ingest.mapping import Mapping
 from adlens.ingest.plan import Plan
@@ -46,7 +47,9 @@ def inspect_file(path: Path, mapping: Mapping | None = None, preview: int = 10) 
         relation, line_expr = _relation(con, plan, source, rows)
         lineage = Lineage(0, "preview", path.name, get_settings().reporting_currency)
         query = clean_query(plan, relation, lineage, line_expr=line_expr)
-        cur = con.execute(f"SELECT * EXCLUDE (_blank, _raw) FROM ({query}) WHERE NOT _blank LIMIT {preview}")
+        cur = con.execute(
+            f"SELECT * EXCLUDE (_blank, _raw) FROM ({query}) WHERE NOT _blank LIMIT {preview}"
+        )
         names = [d[0] for d in cur.description]
         keep = [n for n in names if not n.startswith(("_other_", "_example_", "_off_"))]
         clean = [
@@ -98,7 +101,18 @@ def ingest_file(
         store.con.execute(f"SET memory_limit = '{settings.memory_limit}'")
         for parallel in (True, False):
             try:
-                _load(store, plan, source, rows, report, workspace, settings, started, parallel, progress)
+                _load(
+                    store,
+                    plan,
+                    source,
+                    rows,
+                    report,
+                    workspace,
+                    settings,
+                    started,
+                    parallel,
+                    progress,
+                )
                 break
             except duckdb.Error as exc:
                 if parallel and "parallel=false" in str(exc):
@@ -172,10 +186,11 @@ def _load(
         restated = restate.replace_restated(con, plan.target, ingest_id, workspace, plan.platform)
         report.rows_replaced, report.rows_changed, report.days_restated = restated
         if plan.target == "ad_performance":
-            report.warnings += checks.convert_currency(con, ingest_id, settings.reporting_currency)
-        report.totals_check = checks.check_totals(con, plan, ingest_id, rows)
+            report.warnings += fx.convert(con, settings.reporting_currency, ingest_id)
+        report.totals_check = checks.check_totals(con, plan, ingest_id, rows, profile)
         report.first_rejects = checks.first_rejects(con, ingest_id, 10)
-        span = fetch_one(con, 
+        span = fetch_one(
+            con,
             f"SELECT min(coalesce(date, period_start)), max(coalesce(date, period_end)) "
             f"FROM {plan.target} WHERE ingest_id = ?",
             [ingest_id],
@@ -247,6 +262,14 @@ def _profile(con: duckdb.DuckDBPyConnection, plan: Plan, query: str) -> dict[str
         "count(*) FILTER (WHERE _blank) AS blank",
         "count(*) FILTER (WHERE _reason IS NOT NULL AND NOT _blank) AS rejected",
     ]
+    stored = FACT_COLUMNS if plan.target == "ad_performance" else SESSION_COLUMNS
+    for measure in MEASURES[plan.target]:
+        column = "spend_original" if measure == "spend" else measure
+        if plan.column(measure) and column in stored:
+            parts.append(
+                f"sum({column}) FILTER (WHERE _reason IS NOT NULL AND NOT _blank) "
+                f"AS _rejected_{measure}"
+            )
     for flag in flags:
         if flag.startswith("_example_"):
             parts.append(f"min({flag}) AS {flag}")
@@ -336,7 +359,7 @@ def _record(
     import json
 
     con.execute(
-        "INSERT INTO ingests VALUES (?, ?, ?, ?, ?, ?, ?, 'loaded', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        f"INSERT INTO ingests VALUES ({', '.join(['?'] * 7)}, 'loaded', {', '.join(['?'] * 13)})",
         [
             report.ingest_id,
             workspace,

@@ -59,7 +59,8 @@ def score(
     rejected = report.rows_rejected - duplicates
     insane = 0
     if table == "ad_performance":
-        row = fetch_one(con, 
+        row = fetch_one(
+            con,
             "SELECT count(*) FILTER (WHERE clicks > impressions) FROM ad_performance "
             "WHERE ingest_id = ?",
             [ingest_id],
@@ -113,22 +114,24 @@ def score(
 
     # consistency -----------------------------------------------------------------------------
     consistency = 100.0
-    for total in report.totals_check:
-        if not total["ok"]:
-            consistency -= 15
-            add(
-                "consistency",
-                1,
-                f"{total['measure']}: the file's '{total['row']}' row says {total['file_total']:,}"
-                f" but the loaded rows add up to {total['loaded']:,} "
-                f"({total['difference']:+,.2f}); "
-                + (
-                    "the rejected rows explain a difference"
-                    if report.rows_rejected
-                    else "rows may be missing from the export"
-                ),
-                "error",
-            )
+    off = [t for t in report.totals_check if not t["ok"]]
+    if off:
+        explained = all(t["explained_by_rejects"] for t in off)
+        consistency -= 5 if explained else 30
+        label = off[0]["row"]
+        gaps = ", ".join(f"{t['measure']} {t['difference']:+,.2f}" for t in off)
+        why = (
+            f"exactly the values of the {rejected} rejected rows: fix those rows and the file "
+            "adds up"
+            if explained
+            else "rows may be missing from the export, or it was edited after download"
+        )
+        add(
+            "consistency",
+            len(off),
+            f"the loaded rows differ from the file's '{label}' row ({gaps}): {why}",
+            "warning" if explained else "error",
+        )
     convention = "." if plan.decimal == "." else ","
     for name, count in profile.items():
         if name.startswith("_other_") and count:
@@ -169,7 +172,8 @@ def score(
 
     # timeliness ------------------------------------------------------------------------------
     timeliness = 100.0
-    span = fetch_one(con, 
+    span = fetch_one(
+        con,
         f"SELECT max(coalesce(date, period_end)), min(date), max(date), count(DISTINCT date) "
         f"FROM {table} WHERE ingest_id = ?",
         [ingest_id],
@@ -209,7 +213,9 @@ def score(
     return {"score": round(overall, 1), "dimensions": dimensions, "recommendations": recs}
 
 
-def _spellings(con: duckdb.DuckDBPyConnection, ingest_id: int | None) -> list[tuple[str, list[str]]]:
+def _spellings(
+    con: duckdb.DuckDBPyConnection, ingest_id: int | None
+) -> list[tuple[str, list[str]]]:
     """Campaign names that differ only in case, spacing or separators."""
     rows = con.execute(
         """

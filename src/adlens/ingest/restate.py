@@ -2,7 +2,8 @@
 
 Ad platforms restate the last weeks (late conversions, invalid-click refunds),
 so the newest export of a platform/account/day is the truth. Range rows are
-replaced by a newer export of the same platform, account and period.
+replaced by a newer export of the same platform, account and period. When an
+export has no account column, the unit replaced is the campaign-day instead.
 """
 
 from __future__ import annotations
@@ -16,8 +17,16 @@ _WHEN = (
     "CASE WHEN grain = 'range' THEN 'range:' || coalesce(CAST(period_start AS VARCHAR), '?') "
     "|| '..' || coalesce(CAST(period_end AS VARCHAR), '?') ELSE CAST(date AS VARCHAR) END"
 )
+# With an account column, a restatement replaces the whole account-day. Without one
+# (many UI downloads), two files may be two different accounts, so only the same
+# campaign's days are replaced.
+_SCOPE = (
+    "CASE WHEN coalesce(account_id, account_name) IS NOT NULL "
+    "THEN 'account:' || coalesce(account_id, account_name) "
+    "ELSE 'campaign:' || coalesce(campaign_id, campaign_name, '') END"
+)
 RESTATEMENT_KEY = {
-    "ad_performance": f"coalesce(account_id, account_name, '') || '|' || {_WHEN}",
+    "ad_performance": f"{_SCOPE} || '|' || {_WHEN}",
     "sessions": _WHEN,
 }
 
@@ -31,8 +40,8 @@ def replace_restated(
     """
     scope = "workspace = ? AND platform = ? AND ingest_id <> ?"
     params = [workspace, platform, ingest_id]
-    older = fetch_one(con, 
-        f"SELECT count(*) FROM (SELECT 1 FROM {target} WHERE {scope} LIMIT 1)", params
+    older = fetch_one(
+        con, f"SELECT count(*) FROM (SELECT 1 FROM {target} WHERE {scope} LIMIT 1)", params
     )
     if not older or not older[0]:
         return 0, 0, 0
@@ -44,9 +53,7 @@ def replace_restated(
     )
     old = f"SELECT * FROM {target} WHERE {scope} AND {key} IN (SELECT key FROM _adlens_keys)"
     try:
-        counted = fetch_one(con, 
-            f"SELECT count(*), count(DISTINCT {key}) FROM ({old})", params
-        )
+        counted = fetch_one(con, f"SELECT count(*), count(DISTINCT {key}) FROM ({old})", params)
         replaced, days = (int(counted[0]), int(counted[1])) if counted else (0, 0)
         if not replaced:
             return 0, 0, 0
@@ -55,7 +62,8 @@ def replace_restated(
             f"SELECT * FROM {target} WHERE ingest_id = ? AND {key} IN "
             f"(SELECT DISTINCT {key} FROM ({old}))"
         )
-        changed = fetch_one(con, 
+        changed = fetch_one(
+            con,
             f"SELECT count(*) FROM (SELECT {columns} FROM ({new}) "
             f"EXCEPT ALL SELECT {columns} FROM ({old}))",
             [ingest_id, *params, *params],

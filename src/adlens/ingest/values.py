@@ -53,13 +53,14 @@ def number_sql(value: str, decimal: Decimal) -> tuple[str, str]:
         own_cast = f"try_cast(replace(replace({stripped}, '.', ''), ',', '.') AS DOUBLE)"
         other_cast = f"try_cast(replace({stripped}, ',', '') AS DOUBLE)"
     is_other = f"regexp_full_match({stripped}, {literal(other)})"
+    is_own = f"regexp_full_match({stripped}, {literal(own)})"
     number = (
         f"CASE WHEN {value} IS NULL THEN NULL "
         f"WHEN {plain} IS NOT NULL THEN {plain} "
-        f"WHEN regexp_full_match({stripped}, {literal(own)}) THEN {own_cast} "
+        f"WHEN {is_own} THEN {own_cast} "
         f"WHEN {is_other} THEN {other_cast} END"
     )
-    flagged = f"coalesce({plain} IS NULL AND {is_other} AND NOT regexp_full_match({stripped}, {literal(own)}), false)"
+    flagged = f"coalesce({plain} IS NULL AND {is_other} AND NOT {is_own}, false)"
     return number, flagged
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -21,7 +21,7 @@ Target = Literal["ad_performance", "sessions"]
 ISO_CURRENCIES = frozenset(
     """AED ARS AUD BDT BGN BHD BRL CAD CHF CLP CNY COP CZK DKK EGP EUR GBP HKD HUF IDR ILS INR
     ISK JOD JPY KES KRW KWD KZT LKR MAD MXN MYR NGN NOK NZD OMR PEN PHP PKR PLN QAR RON RSD RUB
-    SAR SEK SGD THB TRY TWD UAH USD UYU VND ZAR""".split()
+    SAR SEK SGD THB TRY TWD UAH USD UYU VND ZAR""".split()  # noqa: SIM905
 )
 _CURRENCY_SUFFIX = re.compile(r"\s*[\(\[]\s*([A-Za-z]{3})\s*[\)\]]\s*$")
 _SPACES = re.compile(r"\s+")
@@ -118,7 +118,7 @@ class Registry:
                 hint=hint,
             ) from None
 
-    def __iter__(self) -> Iterable[Adapter]:  # type: ignore[override]
+    def __iter__(self) -> Iterator[Adapter]:
         return iter(self._adapters.values())
 
     def all(self) -> list[Adapter]:

@@ -7,7 +7,13 @@ MICROSOFT = registry.register(
         platform="microsoft",
         title="Microsoft Advertising",
         fields={
-            "date": ("Gregorian date", "Date", "TimePeriod", "Gregorianisches Datum", "Date grégorienne"),
+            "date": (
+                "Gregorian date",
+                "Date",
+                "TimePeriod",
+                "Gregorianisches Datum",
+                "Date grégorienne",
+            ),
             "hour": ("Hour of day", "Stunde des Tages", "Heure de la journée"),
             "account_id": ("Account number", "Account ID", "Kontonummer", "Numéro de compte"),
             "account_name": ("Account name", "Kontoname", "Nom du compte"),

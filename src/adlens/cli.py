@@ -1,0 +1,449 @@
+"""The ``adlens`` command line: a thin shell over the library.
+
+Every command reads the same settings as the library (``ADLENS_DB`` and
+friends); ``--json`` prints what a program would want, everything else is
+for people. Errors are one line saying what went wrong and one saying what
+to do, with a non-zero exit code.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from adlens import __version__
+from adlens.errors import AdlensError, NotFoundError
+from adlens.settings import get_settings
+
+app = typer.Typer(
+    name="adlens",
+    help="Marketing analytics pipeline: load ad-platform and GA4 exports into one clean "
+    "dataset, score their quality, and query it.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+fx_app = typer.Typer(help="Exchange rates used to convert spend to the reporting currency.")
+app.add_typer(fx_app, name="fx")
+
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+DbOption = Annotated[
+    Path | None,
+    typer.Option("--db", help="DuckDB file to use [default: $ADLENS_DB or ./adlens.duckdb]."),
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for programs.")]
+MappingOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--mapping",
+        help="YAML mapping for a layout no platform adapter knows: `columns:` "
+        "(export column -> unified field), optional `date_format` (e.g. D/M/YYYY), "
+        "`decimal`, `currency`, `platform`, `target`.",
+    ),
+]
+T = TypeVar("T")
+
+
+def main() -> None:
+    """Entry point of the ``adlens`` script."""
+    app()
+
+
+@contextmanager
+def _errors() -> Iterator[None]:
+    """Turn adlens errors into a message and exit code 2; never a stack trace."""
+    try:
+        yield
+    except AdlensError as exc:
+        err.print(f"[bold red]error:[/] {exc.message}", markup=True)
+        if exc.hint:
+            err.print(f"  what to do: {exc.hint}")
+        raise typer.Exit(2) from None
+
+
+def _db(db: Path | None) -> Path:
+    return db if db is not None else get_settings().db
+
+
+def _print_json(data: Any) -> None:
+    sys.stdout.write(json.dumps(data, indent=2, default=str, ensure_ascii=False) + "\n")
+
+
+@app.command()
+def ingest(
+    paths: Annotated[list[Path], typer.Argument(help="Export files (CSV, TSV, XLSX).")],
+    db: DbOption = None,
+    mapping: MappingOption = None,
+    workspace: Annotated[
+        str | None, typer.Option(help="Workspace to load into [default: $ADLENS_WORKSPACE].")
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Load exports into the store, each atomically: a file loads entirely or not at all.
+
+    The platform (Meta, Google Ads, TikTok, LinkedIn, Microsoft Advertising, GA4) is
+    detected from the columns and title lines. Rows that cannot be loaded are kept in
+    `rejects` with their line and reason. Loading the same file again adds nothing;
+    a newer export of days already loaded replaces them. Exit code 1 if any file failed.
+    """
+    from adlens.ingest import ingest_file, load_mapping
+    from adlens.store import open_store
+
+    reports: list[dict[str, Any]] = []
+    failures: list[dict[str, Any]] = []
+    with _errors():
+        parsed = load_mapping(mapping) if mapping else None
+        store = open_store(_db(db))
+    with store:
+        for path in paths:
+            try:
+                with _progress(path.name) as progress:
+                    report = ingest_file(
+                        store, path, mapping=parsed, workspace=workspace, progress=progress
+                    )
+            except AdlensError as exc:
+                failures.append({"file": str(path), **exc.to_problem()})
+                if not as_json:
+                    err.print(f"[bold red]✗ {path}[/]: {exc.message}", markup=True)
+                    if exc.hint:
+                        err.print(f"  what to do: {exc.hint}")
+                continue
+            reports.append(report.to_dict())
+            if not as_json:
+                _print_report(report.to_dict())
+    if as_json:
+        _print_json({"reports": reports, "errors": failures})
+    if failures:
+        raise typer.Exit(1)
+
+
+@contextmanager
+def _progress(label: str) -> Iterator[Callable[[float], None] | None]:
+    """A progress bar on stderr for long loads; nothing when stderr is not a terminal."""
+    if not sys.stderr.isatty():
+        yield None
+        return
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.percentage:>3.0f}%"),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+    ) as bar:
+        task = bar.add_task(f"loading {label}", total=100)
+        yield lambda percent: bar.update(task, completed=percent)
+
+
+def _print_report(report: dict[str, Any]) -> None:
+    name = Path(report["file"]).name
+    if report["status"] == "duplicate":
+        out.print(f"= {name}: already loaded as ingest {report['duplicate_of']}; nothing added")
+        return
+    detection = report["detection"]
+    quality = report["quality"]
+    out.print(
+        f"[green]✓[/] {name}: {detection['platform_title']} "
+        f"(confidence {detection['confidence']:.2f}) → {report['target_table']}, "
+        f"ingest {report['ingest_id']}",
+        markup=True,
+    )
+    line = (
+        f"  {report['rows_loaded']:,} rows loaded, {report['rows_rejected']:,} rejected"
+        f", {report['rows_replaced']:,} replaced ({report['rows_changed']:,} changed)"
+        f" · {report['period_start'] or '?'} → {report['period_end'] or '?'}"
+        f" · quality {quality.get('score', 0):.0f}/100 · {report['seconds']:.2f} s"
+    )
+    out.print(line)
+    for reject in report["first_rejects"][:3]:
+        out.print(f"  rejected line {reject['source_row']}: {reject['reason']}")
+    if report["rows_rejected"] > 3:
+        out.print(f"  … see `adlens rejects {report['ingest_id']}`")
+    off = [c for c in report["totals_check"] if not c["ok"]]
+    if off:
+        gaps = ", ".join(f"{c['measure']} {c['difference']:+,.2f}" for c in off)
+        why = (
+            "explained by the rejected rows"
+            if all(c["explained_by_rejects"] for c in off)
+            else "not explained by rejected rows"
+        )
+        out.print(f"  [yellow]![/] differs from '{off[0]['row']}': {gaps} ({why})", markup=True)
+    elif report["totals_check"]:
+        out.print(f"  totals match the file's '{report['totals_check'][0]['row']}' row")
+    for warning in report["warnings"]:
+        out.print(f"  [yellow]![/] {warning}", markup=True)
+
+
+@app.command()
+def inspect(
+    path: Annotated[Path, typer.Argument(help="Export file to look at.")],
+    mapping: MappingOption = None,
+    rows: Annotated[int, typer.Option(help="Clean rows to preview.")] = 5,
+    as_json: JsonOption = False,
+) -> None:
+    """Show what adlens detects in a file and a preview of its clean rows; writes nothing.
+
+    Encoding, delimiter, title and footer lines, platform and confidence, the column
+    mapping, decimal mark, date format, currency and period: everything that decides
+    how the file loads.
+    """
+    from adlens.ingest import inspect_file, load_mapping
+
+    with _errors():
+        info = inspect_file(path, load_mapping(mapping) if mapping else None, preview=rows)
+    if as_json:
+        _print_json(info)
+        return
+    table = Table(show_header=False, box=None, pad_edge=False)
+    for key in (
+        "platform_title",
+        "confidence",
+        "runner_up",
+        "target_table",
+        "encoding",
+        "delimiter",
+        "sep_line",
+        "header_line",
+        "preamble_lines",
+        "footer_lines",
+        "sheet",
+        "decimal_mark",
+        "date_format",
+        "date_format_ambiguous",
+        "period",
+        "currency",
+        "timezone",
+        "unmapped_columns",
+        "notes",
+    ):
+        value = info.get(key)
+        if value in (None, [], False) and key not in ("confidence",):
+            continue
+        table.add_row(key.replace("_", " "), repr(value) if key == "delimiter" else str(value))
+    out.print(f"[bold]{info['file']}[/]", markup=True)
+    out.print(table)
+    out.print("[bold]columns[/]", markup=True)
+    for column, field in info["columns"].items():
+        out.print(f"  {column} → {field}")
+    if info["preview"]:
+        out.print("[bold]preview[/] (clean rows)", markup=True)
+        keys = [k for k in info["preview"][0] if k not in _PREVIEW_SKIP]
+        preview = Table(*keys)
+        for row in info["preview"]:
+            preview.add_row(*("" if row[k] is None else str(row[k]) for k in keys))
+        out.print(preview)
+
+
+_PREVIEW_SKIP = {"workspace", "ingest_id", "source_file", "ts", "platform", "fx_rate"}
+
+
+def _with_store(db: Path | None, action: Callable[[Any], T]) -> T:
+    from adlens.store import open_store
+
+    with _errors(), open_store(_db(db)) as store:
+        return action(store)
+
+
+@app.command()
+def quality(
+    ingest_id: Annotated[
+        int | None, typer.Argument(help="Ingest to show [default: the latest].")
+    ] = None,
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Show the data quality report of an ingest: score per dimension and what to fix."""
+
+    def load(store: Any) -> dict[str, Any]:
+        rows = store.query(
+            "SELECT ingest_id, source_file, platform, quality_score, quality, warnings "
+            "FROM ingests WHERE ingest_id = coalesce(?, (SELECT max(ingest_id) FROM ingests))",
+            [ingest_id],
+        )
+        if not rows:
+            raise NotFoundError(
+                f"no ingest {ingest_id}" if ingest_id else "nothing has been loaded yet",
+                hint="`adlens ingests` lists the loads",
+            )
+        row = rows[0]
+        return {
+            "ingest_id": row["ingest_id"],
+            "file": row["source_file"],
+            "platform": row["platform"],
+            **json.loads(row["quality"]),
+            **json.loads(row["warnings"]),
+        }
+
+    report = _with_store(db, load)
+    if as_json:
+        _print_json(report)
+        return
+    out.print(
+        f"[bold]ingest {report['ingest_id']}[/] {Path(report['file']).name} "
+        f"({report['platform']}): quality [bold]{report['score']:.0f}/100[/]",
+        markup=True,
+    )
+    for dimension, value in report["dimensions"].items():
+        bar = "█" * round(value / 10) + "·" * (10 - round(value / 10))
+        out.print(f"  {dimension:<13} {bar} {value:5.1f}")
+    if report["recommendations"]:
+        out.print("[bold]recommendations[/]", markup=True)
+    for rec in report["recommendations"]:
+        out.print(f"  - [{rec['dimension']}] {rec['message']}", markup=False)
+
+
+@app.command()
+def ingests(
+    db: DbOption = None,
+    limit: Annotated[int, typer.Option(help="How many of the latest loads.")] = 20,
+    as_json: JsonOption = False,
+) -> None:
+    """List the loads in the store, newest first."""
+    rows = _with_store(
+        db,
+        lambda store: store.query(
+            "SELECT ingest_id, workspace, source_file, platform, target_table, rows_loaded, "
+            "rows_rejected, rows_replaced, period_start, period_end, quality_score, finished_at "
+            "FROM ingests ORDER BY ingest_id DESC LIMIT ?",
+            [limit],
+        ),
+    )
+    if as_json:
+        _print_json(rows)
+        return
+    table = Table("id", "file", "platform", "loaded", "rejected", "period", "quality")
+    for row in rows:
+        table.add_row(
+            str(row["ingest_id"]),
+            Path(row["source_file"]).name,
+            row["platform"],
+            f"{row['rows_loaded']:,}",
+            f"{row['rows_rejected']:,}",
+            f"{row['period_start'] or '?'} → {row['period_end'] or '?'}",
+            f"{row['quality_score']:.0f}",
+        )
+    out.print(table)
+
+
+@app.command()
+def rejects(
+    ingest_id: Annotated[int, typer.Argument(help="Ingest whose rejected rows to show.")],
+    db: DbOption = None,
+    limit: Annotated[int, typer.Option(help="How many rows.")] = 50,
+    as_json: JsonOption = False,
+) -> None:
+    """Show the rows of a load that could not be loaded, with line numbers and reasons."""
+    rows = _with_store(
+        db,
+        lambda store: store.query(
+            "SELECT source_row AS line, reason, raw FROM rejects WHERE ingest_id = ? "
+            "ORDER BY source_row LIMIT ?",
+            [ingest_id, limit],
+        ),
+    )
+    if as_json:
+        _print_json(rows)
+        return
+    if not rows:
+        out.print(f"ingest {ingest_id} has no rejected rows")
+    for row in rows:
+        out.print(f"line {row['line']}: {row['reason']}\n    {row['raw']}", markup=False)
+
+
+@app.command()
+def demo(
+    directory: Annotated[
+        Path, typer.Option("--dir", help="Where to write the sample exports.")
+    ] = Path("adlens-demo"),
+    db: DbOption = None,
+    days: Annotated[int, typer.Option(help="Days of history to generate.")] = 90,
+    as_json: JsonOption = False,
+) -> None:
+    """Write realistic exports for six platforms and GA4, load them, and summarise.
+
+    The files carry the platforms' real quirks (title lines, totals rows, UTF-16,
+    decimal commas, M/D/YYYY...) and a few planted problems that the quality reports
+    point out: a bad date, a duplicated row, a campaign spelled two ways.
+    """
+    from adlens.demo import run_demo
+
+    with _errors():
+        summary = run_demo(directory, _db(db) if db else directory / "adlens.duckdb", days=days)
+    if as_json:
+        _print_json(summary)
+        return
+    for report in summary["reports"]:
+        _print_report(report)
+    out.print()
+    table = Table("platform", "rows", "spend", "impressions", "clicks", "conversions", "revenue")
+    for row in summary["totals"]:
+        table.add_row(
+            row["platform"],
+            f"{row['rows']:,}",
+            f"{row['spend']:,.2f}" if row["spend"] is not None else "",
+            f"{row['impressions']:,}",
+            f"{row['clicks']:,}",
+            f"{row['conversions']:,.1f}",
+            f"{row['conversion_value']:,.2f}",
+        )
+    out.print(table)
+    out.print(f"store: {summary['db']} · sample exports in {summary['dir']}")
+    out.print("next: `adlens quality`, `adlens ingests`, `adlens inspect FILE`")
+
+
+@fx_app.command("set")
+def fx_set(
+    currency: Annotated[str, typer.Argument(help="ISO code, e.g. EUR.")],
+    rate: Annotated[float, typer.Argument(help="Value of 1 CURRENCY in the reporting currency.")],
+    valid_from: Annotated[
+        str | None, typer.Option("--from", help="First day (YYYY-MM-DD) the rate applies.")
+    ] = None,
+    db: DbOption = None,
+) -> None:
+    """Set an exchange rate and convert the stored spend in that currency."""
+    from adlens import fx
+
+    start = date.fromisoformat(valid_from) if valid_from else date(1970, 1, 1)
+    reporting = get_settings().reporting_currency
+    count = _with_store(
+        db,
+        lambda store: fx.set_rate(
+            store, currency, rate, reporting_currency=reporting, valid_from=start
+        ),
+    )
+    out.print(f"1 {currency.upper()} = {rate} {reporting} from {start}; {count:,} rows converted")
+
+
+@fx_app.command("list")
+def fx_list(db: DbOption = None, as_json: JsonOption = False) -> None:
+    """List the exchange rates in the store."""
+    from adlens import fx
+
+    rows = _with_store(db, fx.list_rates)
+    if as_json:
+        _print_json(rows)
+        return
+    for row in rows:
+        out.print(
+            f"1 {row['currency']} = {row['rate']} {row['reporting_currency']} "
+            f"from {row['valid_from']}"
+        )
+
+
+@app.command()
+def version() -> None:
+    """Print the adlens version."""
+    out.print(__version__)
