@@ -2,20 +2,21 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import duckdb
 
 from adlens.ingest.clean import MEASURES, Lineage, clean_query
-from adlens.ingest.detect import Rows
 from adlens.ingest.layout import is_footer_row
 from adlens.ingest.plan import Plan
-from adlens.ingest.read import register_rows
+from adlens.ingest.read import values_relation
 from adlens.schema import FACT_COLUMNS, SESSION_COLUMNS
 from adlens.store.db import fetch_one
 
 LINEAGE = frozenset({"ingest_id", "source_file", "source_row"})
 _TOTAL_PREFERENCE = ("total: account", "grand total", "total: campaigns", "total", "totals")
+_NOTICE = re.compile(r"©|copyright|rights reserved|rechte", re.I)
 
 
 def business_columns(target: str) -> list[str]:
@@ -83,20 +84,19 @@ def check_totals(
     con: duckdb.DuckDBPyConnection,
     plan: Plan,
     ingest_id: int,
-    rows: Rows | None,
     profile: dict[str, Any],
 ) -> list[dict[str, Any]]:
     """Compare the export's own Total/Grand total row with what was loaded.
 
     A difference is ``explained`` when the rejected rows' values make it up.
     """
-    footer = _footer_rows(plan, rows)
+    footer = _footer_rows(plan)
     if not footer:
         return []
     label, cells = footer
     quiet = Plan(**{**plan.__dict__, "layout": None, "headers": plan.headers})
     width = max(len(plan.headers), len(cells))
-    relation = register_rows(con, Rows([(0, cells)], width), name="_adlens_totals")
+    relation = values_relation(cells, width)
     lineage = Lineage(0, "", "", "")
     measures = [m for m in MEASURES[plan.target] if plan.column(m)]
     if not measures:
@@ -143,9 +143,8 @@ def check_totals(
     return results
 
 
-def _footer_rows(plan: Plan, rows: Rows | None) -> tuple[str, list[str]] | None:
+def _footer_rows(plan: Plan) -> tuple[str, list[str]] | None:
     candidates = list(plan.layout.footer_rows) if plan.layout else []
-    candidates += rows.footers if rows else []
     labelled = []
     for row in candidates:
         if not is_footer_row(row):
@@ -154,6 +153,8 @@ def _footer_rows(plan: Plan, rows: Rows | None) -> tuple[str, list[str]] | None:
         labelled.append((label, row))
     for wanted in _TOTAL_PREFERENCE:
         for label, row in labelled:
-            if label.lower() == wanted or (wanted == "total" and label.lower().startswith("total")):
+            if label.lower() == wanted:
                 return label, row
-    return None
+    # Localised or unusual labels ("Gesamt: Konto"): the last footer row that is not a notice.
+    totals = [(label, row) for label, row in labelled if not _NOTICE.search(label)]
+    return totals[-1] if totals else None

@@ -1,21 +1,39 @@
-"""Cleaning: one SQL projection from raw VARCHAR cells to unified, typed rows.
+"""Cleaning: one SQL query from raw VARCHAR cells to unified, typed rows.
 
 ``clean_query`` turns a :class:`Plan` into a SELECT over a relation with columns
-``c0..cN`` (and ``_line``): the target table's columns plus ``_reason`` (why a
-row cannot be loaded, or NULL), ``_blank`` (a row with no values at all) and
-``_raw`` (the line's cells, for rejects) and check flags (``_other_<field>``: a
-number written with the other decimal convention; ``_off_ctr``/``_off_cpc``:
-an exported ratio that disagrees with the counts). The
-same SQL runs over DuckDB's streaming CSV reader and over Arrow tables built
-from workbooks, so there is exactly one definition of "clean".
+``c0..cN`` (plus ``_line`` for rows read in Python). It returns the target
+table's columns (lineage last) and:
+
+- ``_reason``: why the row cannot be loaded, in words, or NULL;
+- ``_blank``: the row holds no value at all (padding such as ``,,,,``);
+- ``_raw``: the row's cells joined again, for rejected rows only;
+- ``_other_<field>`` / ``_example_<field>``: a number written with the other
+  decimal convention, and one such cell;
+- ``_off_ctr`` / ``_off_cpc``: an exported ratio that disagrees with the counts.
+
+The same SQL runs over DuckDB's CSV reader and over Arrow tables built from
+workbooks, so there is exactly one definition of "clean". It is built in
+layers (cells -> plain casts -> kinds -> values -> output) so each expensive
+expression is computed once per cell, and only for the cells that need it.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from adlens.ingest.plan import Plan
-from adlens.ingest.values import cell, date_sql, finite, hour_sql, literal, number_sql
+from adlens.ingest.values import (
+    BOUNDED,
+    INVALID,
+    OTHER_CONVENTION,
+    cell,
+    date_sql,
+    hour_sql,
+    literal,
+    number_sql,
+    plain_number_sql,
+)
 from adlens.schema import FACT_COLUMNS, SESSION_COLUMNS
 
 MEASURES = {
@@ -24,8 +42,22 @@ MEASURES = {
 }
 COUNTS = frozenset({"impressions", "clicks", "sessions", "engaged_sessions", "users"})
 NON_NEGATIVE = frozenset(MEASURES["ad_performance"] + MEASURES["sessions"])
+DATES = ("date", "period_start", "period_end")
 _CONVERSION_RESULT = "purchase|lead|conversion|registration|complete_payment|checkout"
 _UTM = ("utm_source", "utm_medium", "utm_campaign", "utm_content", "utm_term")
+_TEXT = (
+    "account_id",
+    "account_name",
+    "campaign_id",
+    "campaign_name",
+    "ad_group_id",
+    "ad_group_name",
+    "ad_id",
+    "ad_name",
+    "keyword",
+    "match_type",
+    "search_term",
+)
 
 
 @dataclass(frozen=True)
@@ -38,45 +70,107 @@ class Lineage:
     reporting_currency: str
 
 
-def clean_query(plan: Plan, relation: str, lineage: Lineage, *, line_expr: str) -> str:
-    """The cleaning SELECT for ``plan`` over ``relation`` (see the module docstring)."""
+def numeric_fields(plan: Plan) -> list[str]:
+    """Mapped fields read as numbers (measures, Meta's results, exported ratios)."""
+    names = [*MEASURES[plan.target], "results", "ctr", "cpc"]
+    return [n for n in names if plan.column(n)]
+
+
+def clean_query(
+    plan: Plan, relation: str, lineage: Lineage, *, line_expr: str, staged: bool = False
+) -> str:
+    """The cleaning SELECT for ``plan`` over ``relation`` (see the module docstring).
+
+    With ``staged``, columns that hold the same value on every row (see
+    :func:`constant_outputs`) are left out: the copy into the table adds them.
+    """
     width = len(plan.headers) if plan.layout is None else plan.layout.column_count
     raw = [f"c{i}" for i in range(width)]
-    values = ", ".join(f"{cell(c)} AS {c}" for c in raw)
-    footer = _footer_filter(plan)
     delimiter = plan.layout.delimiter if plan.layout else ","
-    cells = ", ".join(f"coalesce({c}, '')" for c in raw)
-    raw_text = f"rtrim(array_to_string([{cells}], {literal(delimiter)}), {literal(delimiter)})"
-    parsed, reasons, checks = _parsed_columns(plan)
-    columns = FACT_COLUMNS if plan.target == "ad_performance" else SESSION_COLUMNS
+    numbers = numeric_fields(plan)
+    plains = [
+        f"{plain_number_sql(str(plan.column(n)), plan.decimal, percent=n == 'ctr')} AS n_{n}"
+        for n in numbers
+    ]
+    kinds, values = [], []
+    for name in numbers:
+        kind, value = number_sql(str(plan.column(name)), f"n_{name}", f"k_{name}", plan.decimal)
+        kinds.append(f"{kind} AS k_{name}")
+        value = f"CAST(round({value}) AS BIGINT)" if name in COUNTS else value
+        values.append(f"{value} AS f_{name}")
+    fmt = plan.date_format
+    formats = fmt.formats if fmt else ["%Y-%m-%d"]
+    for name in DATES:
+        if plan.column(name):
+            values.append(f"{date_sql(str(plan.column(name)), formats)} AS f_{name}")
+    if plan.column("hour"):
+        values.append(f"{hour_sql(str(plan.column('hour')))} AS f_hour")
+    columns: tuple[str, ...] = FACT_COLUMNS if plan.target == "ad_performance" else SESSION_COLUMNS
     outputs = _outputs(plan, lineage)
+    if staged:
+        constants = constant_outputs(plan, lineage)
+        columns = tuple(c for c in columns if c not in constants)
     select = ",\n    ".join(f"{outputs[c]} AS {c}" for c in columns)
-    reason = f"nullif(concat_ws('; ', {', '.join(reasons)}), '')" if reasons else "NULL"
-    blank = f"coalesce({', '.join(raw)}) IS NULL"
-    check_sql = "".join(f",\n    {expr} AS {name}" for name, expr in checks.items())
+    reasons, suspect = _reasons(plan, numbers)
+    reason = (
+        f"CASE WHEN {suspect} THEN nullif(concat_ws('; ', {', '.join(reasons)}), '') END"
+        if reasons
+        else "NULL"
+    )
+    cells = ", ".join(f"coalesce(r{c[1:]}, '')" for c in raw)
+    raw_text = f"rtrim(array_to_string([{cells}], {literal(delimiter)}), {literal(delimiter)})"
+    checks = _checks(plan, numbers)
     return f"""
 WITH numbered AS (
-    SELECT row_number() OVER () AS _rn, * FROM {relation}
+    SELECT {"row_number() OVER ()" if "_rn" in line_expr else "NULL"} AS _rn, * FROM {relation}
 ),
 v AS (
-    SELECT {line_expr} AS _line, {values}, {raw_text} AS _raw FROM numbered {footer}
+    SELECT {line_expr} AS _line, {", ".join(f"{cell(c)} AS {c}, {c} AS r{c[1:]}" for c in raw)}
+    FROM numbered {_footer_filter(plan)}
 ),
-p AS (
-    SELECT *, {", ".join(f"{expr} AS {name}" for name, expr in parsed.items())}
-    FROM v
-)
+n AS (SELECT *{"".join(", " + p for p in plains)} FROM v),
+k AS (SELECT *{"".join(", " + k for k in kinds)} FROM n),
+p AS (SELECT *{"".join(", " + v for v in values)} FROM k),
+r AS (SELECT *, {reason} AS _reason FROM p)
 SELECT
     {select},
-    {reason} AS _reason,
-    {blank} AS _blank,
-    _raw{check_sql}
-FROM p
+    _reason,
+    _reason IS NOT NULL AND coalesce({", ".join(raw)}) IS NULL AS _blank,
+    CASE WHEN _reason IS NOT NULL THEN {raw_text} END AS _raw{checks}
+FROM r
 """
 
 
-def check_columns(plan: Plan) -> list[str]:
-    """Names of the ``_other_*`` / ``_off_*`` flag columns ``clean_query`` adds for ``plan``."""
-    return list(_parsed_columns(plan)[2])
+_CONSTANT = re.compile(r"^(NULL|'(?:[^']|'')*'|\d+|DATE '[^']*'|CAST\(NULL AS DATE\))$")
+
+
+def constant_outputs(plan: Plan, lineage: Lineage) -> dict[str, str]:
+    """Table columns whose value is the same on every row of the file, with their SQL."""
+    return {c: sql for c, sql in _outputs(plan, lineage).items() if _CONSTANT.match(sql)}
+
+
+def flag_columns(plan: Plan) -> list[str]:
+    """Names of the check columns ``clean_query`` adds for ``plan`` (see module docstring)."""
+    names = []
+    for name in numeric_fields(plan):
+        names += [f"_other_{name}", f"_example_{name}"]
+    names += [n for n in ("_off_ctr", "_off_cpc") if n in _checks(plan, numeric_fields(plan))]
+    return names
+
+
+def _checks(plan: Plan, numbers: list[str]) -> str:
+    parts = []
+    for name in numbers:
+        other = f"k_{name} = {OTHER_CONVENTION}"
+        parts.append(f"coalesce({other}, false) AS _other_{name}")
+        parts.append(f"CASE WHEN {other} THEN {plan.column(name)} END AS _example_{name}")
+    if {"ctr", "clicks", "impressions"} <= set(numbers):
+        computed = "100.0 * f_clicks / nullif(f_impressions, 0)"
+        parts.append(f"coalesce(abs(f_ctr - {computed}) > 0.011 + 0.01 * f_ctr, false) AS _off_ctr")
+    if {"cpc", "spend", "clicks"} <= set(numbers):
+        computed = "f_spend / nullif(f_clicks, 0)"
+        parts.append(f"coalesce(abs(f_cpc - {computed}) > 0.011 + 0.01 * f_cpc, false) AS _off_cpc")
+    return "".join(f",\n    {p}" for p in parts)
 
 
 def _footer_filter(plan: Plan) -> str:
@@ -104,97 +198,75 @@ def footer_label(cells: list[str]) -> str:
     return ""
 
 
-def _parsed_columns(plan: Plan) -> tuple[dict[str, str], list[str], dict[str, str]]:
-    """Typed value per mapped field (``f_<field>``), reject reasons, check flags."""
-    parsed: dict[str, str] = {}
+def _reasons(plan: Plan, numbers: list[str]) -> tuple[list[str], str]:
+    """SQL for each reason a row cannot be loaded (NULL when it does not apply).
+
+    Also returns a cheap predicate true for every row that has a reason, so the
+    reason text is only built for those rows.
+    """
     reasons: list[str] = []
-    checks: dict[str, str] = {}
-    fmt = plan.date_format
-    for name in ("date", "period_start", "period_end"):
+    suspect: list[str] = []
+    shown = plan.date_format.display if plan.date_format else "YYYY-MM-DD"
+    not_date = f"' is not a date ({shown})"
+    for name in DATES:
         column = plan.column(name)
         if column is None:
             continue
-        formats = fmt.formats if fmt else ["%Y-%m-%d"]
-        parsed[f"f_{name}"] = date_sql(column, formats)
-        shown = fmt.display if fmt else "YYYY-MM-DD"
-        not_date = f"' is not a date ({shown})"
-        reasons.append(
-            f"CASE WHEN {column} IS NULL THEN {literal(plan.header(name) + ' is empty')} "
-            f"WHEN f_{name} IS NULL THEN {literal(plan.header(name) + ' ')} "
-            f"|| '''' || {column} || {literal(not_date)} END"
-        )
-    if plan.column("hour"):
-        parsed["f_hour"] = hour_sql(str(plan.column("hour")))
-    measures = [*MEASURES[plan.target], "results", "ctr", "cpc"]
-    for name in measures:
-        column = plan.column(name)
-        if column is None:
-            continue
-        number, flagged = number_sql(column, plan.decimal)
-        expr = finite(number)
-        if name in COUNTS:
-            expr = f"CAST(round({expr}) AS BIGINT)"
-        parsed[f"f_{name}"] = expr
-        checks[f"_other_{name}"] = flagged
-        checks[f"_example_{name}"] = f"CASE WHEN {flagged} THEN {column} END"
         header = plan.header(name)
-        bounded = f"regexp_matches({column}, '^[<>]')"
+        suspect.append(f"f_{name} IS NULL")
         reasons.append(
-            f"CASE WHEN {column} IS NOT NULL AND f_{name} IS NULL AND NOT {bounded} "
-            f"THEN {literal(header + ' ')} || '''' || {column} || ''' is not a number' END"
+            f"CASE WHEN {column} IS NULL THEN {literal(header + ' is empty')} "
+            f"WHEN f_{name} IS NULL THEN {literal(header + ' ')} || '''' || {column} "
+            f"|| {literal(not_date)} END"
+        )
+    for name in numbers:
+        column, header = plan.column(name), plan.header(name)
+        suspect.append(f"k_{name} = {INVALID}")
+        reasons.append(
+            f"CASE WHEN k_{name} = {INVALID} THEN {literal(header + ' ')} || '''' || "
+            f"{column} || ''' is not a number' END"
         )
         if name in NON_NEGATIVE:
+            suspect.append(f"f_{name} < 0")
             reasons.append(
                 f"CASE WHEN f_{name} < 0 THEN {literal(header + ' is negative (')} "
                 f"|| {column} || ')' END"
             )
-    present = [f"f_{m}" for m in MEASURES[plan.target] if f"f_{m}" in parsed]
-    if plan.column("results"):
-        present.append("f_results")
+    present = [f"f_{m}" for m in (*MEASURES[plan.target], "results") if m in numbers]
     if present:
+        suspect.append(f"coalesce({', '.join(present)}) IS NULL")
         reasons.append(
-            f"CASE WHEN coalesce({', '.join(present)}) IS NULL THEN "
-            "'no metric values in this row' END"
+            f"CASE WHEN coalesce({', '.join(present)}) IS NULL AND "
+            f"{' AND '.join(f'coalesce(k_{m[2:]}, 0) <> {BOUNDED}' for m in present)} "
+            "THEN 'no metric values in this row' END"
         )
-    if plan.column("currency"):
-        currency = str(plan.column("currency"))
+    currency = plan.column("currency")
+    if currency:
+        suspect.append(f"NOT regexp_full_match({currency}, '[A-Za-z]{{3}}')")
         reasons.append(
-            f"CASE WHEN {currency} IS NOT NULL AND NOT regexp_full_match(upper({currency}), "
-            f"'[A-Z]{{3}}') THEN {literal(plan.header('currency') + ' ')} || '''' || "
+            f"CASE WHEN {currency} IS NOT NULL AND NOT regexp_full_match({currency}, "
+            f"'[A-Za-z]{{3}}') THEN {literal(plan.header('currency') + ' ')} || '''' || "
             f"{currency} || ''' is not a currency code' END"
         )
-    if "f_period_start" in parsed and "f_period_end" in parsed:
+    if plan.column("period_start") and plan.column("period_end"):
+        suspect.append("f_period_start > f_period_end")
         reasons.append(
-            "CASE WHEN f_period_start > f_period_end THEN 'reporting period ends before it "
-            "starts' END"
+            "CASE WHEN f_period_start > f_period_end THEN "
+            "'the reporting period ends before it starts' END"
         )
-    if "f_ctr" in parsed and "f_clicks" in parsed and "f_impressions" in parsed:
-        computed = "100.0 * f_clicks / nullif(f_impressions, 0)"
-        checks["_off_ctr"] = f"coalesce(abs(f_ctr - {computed}) > 0.011 + 0.01 * f_ctr, false)"
-    if "f_cpc" in parsed and "f_spend" in parsed and "f_clicks" in parsed:
-        computed = "f_spend / nullif(f_clicks, 0)"
-        checks["_off_cpc"] = f"coalesce(abs(f_cpc - {computed}) > 0.011 + 0.01 * f_cpc, false)"
-    return parsed, reasons, checks
+    return reasons, " OR ".join(f"coalesce({s}, false)" for s in suspect) or "false"
 
 
 def _outputs(plan: Plan, lineage: Lineage) -> dict[str, str]:
-    """SQL for every column of the target table, over the ``p`` projection."""
-
-    def text(name: str) -> str:
-        column = plan.column(name)
-        return column if column else "NULL"
-
-    def measure(name: str) -> str:
-        return f"f_{name}" if plan.column(name) else "NULL"
-
+    """SQL for every column of the target table, over the parsed layer."""
     day, grain, start, end = _time_columns(plan)
-    hour = "f_hour" if plan.column("hour") else None
-    ts = (
-        f"CASE WHEN {grain} = 'hour' THEN CAST({day} AS TIMESTAMP) + to_hours({hour}) "
-        f"WHEN {grain} = 'day' THEN CAST({day} AS TIMESTAMP) END"
-        if hour
-        else f"CASE WHEN {grain} = 'day' THEN CAST({day} AS TIMESTAMP) END"
-    )
+    if plan.column("hour"):
+        ts = (
+            f"CASE WHEN {grain} = 'hour' THEN CAST({day} AS TIMESTAMP) + to_hours(f_hour) "
+            f"WHEN {grain} = 'day' THEN CAST({day} AS TIMESTAMP) END"
+        )
+    else:
+        ts = f"CASE WHEN {grain} = 'day' THEN CAST({day} AS TIMESTAMP) END"
     out = {
         "workspace": literal(lineage.workspace),
         "ts": ts,
@@ -210,12 +282,20 @@ def _outputs(plan: Plan, lineage: Lineage) -> dict[str, str]:
     }
     if plan.target == "sessions":
         return out | _session_outputs(plan)
+    return out | _fact_outputs(plan, lineage)
+
+
+def _fact_outputs(plan: Plan, lineage: Lineage) -> dict[str, str]:
+    def text(name: str) -> str:
+        return plan.column(name) or "NULL"
+
+    def measure(name: str) -> str:
+        return f"f_{name}" if plan.column(name) else "NULL"
+
     timezone = plan.timezone or plan.adapter.defaults.get("account_timezone")
-    currency = (
-        f"coalesce(upper({plan.column('currency')}), {_opt(plan.currency)})"
-        if plan.column("currency")
-        else _opt(plan.currency)
-    )
+    fixed = _opt(plan.currency)
+    column = plan.column("currency")
+    currency = f"coalesce(upper({column}), {fixed})" if column else fixed
     conversions = measure("conversions")
     if plan.column("results"):
         indicator = text("result_indicator")
@@ -225,7 +305,7 @@ def _outputs(plan: Plan, lineage: Lineage) -> dict[str, str]:
         )
     reporting = literal(lineage.reporting_currency)
     rate = f"CASE WHEN ({currency}) = {reporting} THEN CAST(1.0 AS DOUBLE) END"
-    out |= {
+    out = {
         "account_timezone": _opt(timezone),
         "currency": currency,
         "spend_original": measure("spend"),
@@ -236,20 +316,7 @@ def _outputs(plan: Plan, lineage: Lineage) -> dict[str, str]:
         "conversions": conversions,
         "conversion_value": measure("conversion_value"),
     }
-    for name in (
-        "account_id",
-        "account_name",
-        "campaign_id",
-        "campaign_name",
-        "ad_group_id",
-        "ad_group_name",
-        "ad_id",
-        "ad_name",
-        "keyword",
-        "match_type",
-        "search_term",
-    ):
-        out[name] = text(name)
+    out |= {name: text(name) for name in _TEXT}
     url = plan.column("url")
     for name in _UTM:
         from_url = (
@@ -273,20 +340,10 @@ def _session_outputs(plan: Plan) -> dict[str, str]:
         if pair
         else "NULL"
     )
-    return {
-        "source": source,
-        "medium": medium,
-        "campaign": plan.column("campaign") or "NULL",
-        "sessions": _m(plan, "sessions"),
-        "engaged_sessions": _m(plan, "engaged_sessions"),
-        "users": _m(plan, "users"),
-        "conversions": _m(plan, "conversions"),
-        "revenue": _m(plan, "revenue"),
-    }
-
-
-def _m(plan: Plan, name: str) -> str:
-    return f"f_{name}" if plan.column(name) else "NULL"
+    out = {"source": source, "medium": medium, "campaign": plan.column("campaign") or "NULL"}
+    for name in MEASURES["sessions"]:
+        out[name] = f"f_{name}" if plan.column(name) else "NULL"
+    return out
 
 
 def _opt(value: str | None) -> str:
@@ -296,11 +353,9 @@ def _opt(value: str | None) -> str:
 def _time_columns(plan: Plan) -> tuple[str, str, str, str]:
     """(day, grain, period_start, period_end) SQL, from columns or the title lines."""
     if plan.column("date"):
-        grain = (
-            "CASE WHEN f_hour IS NOT NULL THEN 'hour' ELSE 'day' END"
-            if plan.column("hour")
-            else "'day'"
-        )
+        grain = "'day'"
+        if plan.column("hour"):
+            grain = "CASE WHEN f_hour IS NOT NULL THEN 'hour' ELSE 'day' END"
         return "f_date", grain, "f_date", "f_date"
     if plan.column("period_start") and plan.column("period_end"):
         grain = "CASE WHEN f_period_start = f_period_end THEN 'day' ELSE 'range' END"

@@ -21,7 +21,7 @@ from adlens.ingest.values import DateFormat, infer_date_format, infer_decimal
 
 MIN_SCORE = 4.0
 ROWS_READER_MAX_BYTES = 64 << 20
-_TIMEZONE = re.compile(r"Time ?Zone:\s*(.+?)\"?$", re.I)
+_TIMEZONE = re.compile(r"(?:Time ?Zone|Zeitzone|Fuseau horaire):\s*(.+?)\"?$", re.I)
 
 
 @dataclass
@@ -53,6 +53,7 @@ def detect(source: TextFile | Workbook, mapping: Mapping | None = None) -> tuple
         text = source.utf8_path.read_text(encoding="utf-8-sig", errors="replace")
         lines = text.splitlines()
         rows = _rows_from_lines(lines, layout, stop_at_section=True)
+        layout.footer_rows, layout.footer_lines = rows.footers, []
         plan.reader = "rows"
         skipped = sum(1 for line in lines[layout.header_line :] if line.startswith("#"))
         plan.notes.append(

@@ -17,7 +17,7 @@ from adlens.errors import UnreadableFileError
 
 DELIMITERS = (",", ";", "\t", "|")
 _SEP_LINE = re.compile(r"^\s*\"?sep=(.)\"?\s*$", re.I)
-_FOOTER_CELL = re.compile(r"^(total\b.*|totals?|grand total|gesamtsumme|total général|©.*)$", re.I)
+_FOOTER_CELL = re.compile(r"^(total\b.*|totals?|grand total|gesamt\b.*|gesamtsumme|©.*)$", re.I)
 _RIGHTS = re.compile(r"all rights reserved|©|copyright", re.I)
 
 

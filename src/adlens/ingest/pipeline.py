@@ -1,8 +1,9 @@
 """The ingest pipeline: a short, declared sequence of stages.
 
-    open_source -> detect -> (settle date order) -> load in one transaction:
-        insert clean rows -> keep rejects -> fix line numbers -> drop in-file duplicates
-        -> replace restated days -> convert currency -> check totals -> score quality
+    open_source -> detect -> settle date order -> stage (one pass over the file)
+    -> in one transaction: copy clean rows with their lines -> keep rejects
+       -> drop in-file duplicates -> replace restated days -> convert currency
+       -> check the file's totals -> score quality -> record the ingest
 
 Everything inside the transaction is stored together or not at all; a process
 killed half-way leaves the store exactly as it was.
@@ -10,9 +11,12 @@ killed half-way leaves the store exactly as it was.
 
 from __future__ import annotations
 
+import json
 import tempfile
+import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -20,21 +24,29 @@ from typing import Any
 import duckdb
 
 from adlens import fx
-from adlens.errors import AdlensError, UnreadableFileError
+from adlens.errors import UnreadableFileError
 from adlens.ingest import checks, quality, restate
-from adlens.ingest.clean import MEASURES, Lineage, check_columns, clean_query
+from adlens.ingest.clean import (
+    MEASURES,
+    Lineage,
+    clean_query,
+    constant_outputs,
+    flag_columns,
+)
 from adlens.ingest.detect import Rows, detect
 from adlens.ingest.mapping import Mapping
 from adlens.ingest.plan import Plan
-from adlens.ingest.read import csv_errors, csv_relation, drop_csv_errors, register_rows
+from adlens.ingest.read import csv_errors, csv_relation, drop_csv_errors, rows_relation
 from adlens.ingest.report import IngestReport
-from adlens.ingest.source import TextFile, Workbook, open_source
+from adlens.ingest.source import TextFile, Workbook, blank_lines, open_source
 from adlens.schema import FACT_COLUMNS, SESSION_COLUMNS
 from adlens.settings import Settings, get_settings
 from adlens.store import Store
 from adlens.store.db import connect, fetch_one
 
 Progress = Callable[[float], None]
+STAGE = "_adlens_stage"
+SKIPS = "_adlens_skips"
 
 
 def inspect_file(path: Path, mapping: Mapping | None = None, preview: int = 10) -> dict[str, Any]:
@@ -44,7 +56,7 @@ def inspect_file(path: Path, mapping: Mapping | None = None, preview: int = 10) 
         source = open_source(path, Path(tmp))
         plan, rows = detect(source, mapping)
         _settle_date_order(con, plan, source, rows)
-        relation, line_expr = _relation(con, plan, source, rows)
+        relation, line_expr = _relation(plan, source, rows, Path(tmp))
         lineage = Lineage(0, "preview", path.name, get_settings().reporting_currency)
         query = clean_query(plan, relation, lineage, line_expr=line_expr)
         cur = con.execute(
@@ -75,8 +87,6 @@ def ingest_file(
 ) -> IngestReport:
     """Load one export into the store: all of it, or (on any error) none of it."""
     settings = settings or get_settings()
-    workspace = workspace or settings.workspace
-    started = datetime.now(UTC)
     clock = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="adlens-") as tmp:
         source = open_source(path, Path(tmp))
@@ -85,153 +95,268 @@ def ingest_file(
             file=str(path), status="loaded", platform=plan.platform, target_table=plan.target
         )
         report.detection = plan.describe()
+        load = Load(
+            store, plan, source, rows, report, settings, workspace or settings.workspace, Path(tmp)
+        )
         previous = fetch_one(
             store.con,
             "SELECT max(ingest_id) FROM ingests WHERE workspace = ? AND file_hash = ? "
             "AND status = 'loaded'",
-            [workspace, source.sha256],
-        )
-        if previous[0] is not None:
-            report.status, report.duplicate_of = "duplicate", int(previous[0])
+            [load.workspace, source.sha256],
+        )[0]
+        if previous is not None:
+            report.status, report.duplicate_of = "duplicate", int(previous)
             report.warnings.append(
-                f"this file was already loaded as ingest {previous[0]}; nothing was added"
+                f"this file was already loaded as ingest {previous}; nothing was added"
             )
             return report
         _settle_date_order(store.con, plan, source, rows)
         store.con.execute(f"SET memory_limit = '{settings.memory_limit}'")
-        for parallel in (True, False):
-            try:
-                _load(
-                    store,
-                    plan,
-                    source,
-                    rows,
-                    report,
-                    workspace,
-                    settings,
-                    started,
-                    parallel,
-                    progress,
-                )
-                break
-            except duckdb.Error as exc:
-                if parallel and "parallel=false" in str(exc):
-                    continue  # quoted line breaks: DuckDB reads those files serially
-                raise UnreadableFileError(
-                    f"{path}: could not be read: {str(exc).splitlines()[0]}",
-                    where={"file": str(path)},
-                ) from exc
+        try:
+            load.stage(progress, parallel=True)
+        except duckdb.Error as exc:
+            if "parallel=false" not in str(exc):
+                raise _unreadable(path, exc) from exc
+            load.stage(progress, parallel=False)  # quoted line breaks: read serially
+        try:
+            load.commit()
+        except duckdb.Error as exc:
+            raise _unreadable(path, exc) from exc
+        finally:
+            load.clean_up()
     report.seconds = round(time.perf_counter() - clock, 3)
     return report
 
 
-def _load(
-    store: Store,
-    plan: Plan,
-    source: TextFile | Workbook,
-    rows: Rows | None,
-    report: IngestReport,
-    workspace: str,
-    settings: Settings,
-    started: datetime,
-    parallel: bool,
-    progress: Progress | None,
-) -> None:
-    con = store.con
-    drop_csv_errors(con)
-    with store.transaction():
+def _unreadable(path: Path, exc: Exception) -> UnreadableFileError:
+    return UnreadableFileError(
+        f"{path}: could not be read: {str(exc).splitlines()[0]}", where={"file": str(path)}
+    )
+
+
+@dataclass
+class Load:
+    """One file on its way into the store."""
+
+    store: Store
+    plan: Plan
+    source: TextFile | Workbook
+    rows: Rows | None
+    report: IngestReport
+    settings: Settings
+    workspace: str
+    workdir: Path
+
+    def __post_init__(self) -> None:
+        self.con = self.store.con
+        self.started = datetime.now(UTC)
+        self.lineage = Lineage(0, self.workspace, self.source.path.name, "")
+
+    def stage(self, progress: Progress | None, *, parallel: bool) -> None:
+        """One pass over the file: every row, cleaned, in file order (rowid = row index).
+
+        The stage is a temporary table outside the load transaction, so its rowids
+        start at 0; DuckDB spills it to disk beyond the memory limit.
+        """
+        con = self.con
+        drop_csv_errors(con)
         ingest_id = int(fetch_one(con, "SELECT nextval('ingest_id_seq')")[0])
-        lineage = Lineage(ingest_id, workspace, source.path.name, settings.reporting_currency)
-        relation, line_expr = _relation(con, plan, source, rows, parallel=parallel)
-        query = clean_query(plan, relation, lineage, line_expr=line_expr)
-        columns = ", ".join(FACT_COLUMNS if plan.target == "ad_performance" else SESSION_COLUMNS)
-        loaded = _run(
-            con,
-            f"INSERT INTO {plan.target} ({columns}) SELECT {columns} FROM ({query}) "
-            "WHERE _reason IS NULL AND NOT _blank",
-            progress,
+        self.lineage = Lineage(
+            ingest_id, self.workspace, self.source.path.name, self.settings.reporting_currency
         )
-        profile = _profile(con, plan, query)
-        if profile["rejected"]:
-            con.execute(
-                "INSERT INTO rejects SELECT ?, ?, ?, source_row, _raw, _reason "
-                f"FROM ({query}) WHERE _reason IS NOT NULL AND NOT _blank",
-                [ingest_id, workspace, source.path.name],
+        relation, _ = _relation(self.plan, self.source, self.rows, self.workdir, parallel=parallel)
+        query = clean_query(
+            self.plan,
+            relation,
+            self.lineage,
+            line_expr="_line" if self.rows else "NULL",
+            staged=True,
+        )
+        con.execute("SET preserve_insertion_order = true")
+        _run(con, f"CREATE OR REPLACE TEMP TABLE {STAGE} AS {query}", progress)
+
+    def clean_up(self) -> None:
+        self.con.execute(f"DROP TABLE IF EXISTS {STAGE}")
+        self.con.execute(f"DROP TABLE IF EXISTS {SKIPS}")
+        self.con.execute("RESET preserve_insertion_order")
+
+    def commit(self) -> None:
+        """Move the staged file into the store, checked and scored, in one transaction."""
+        con, plan, report = self.con, self.plan, self.report
+        ingest_id = self.lineage.ingest_id
+        # Rows now carry their line, so order no longer matters; letting DuckDB write
+        # in parallel also spares the checkpoint from rewriting the new row groups.
+        con.execute("SET preserve_insertion_order = false")
+        with self.store.transaction():
+            errors = csv_errors(con) if self.rows is None else []
+            line, staged = self._line_numbers(errors)
+            loaded = self._copy(line, staged)
+            profile = _profile(con, plan)
+            duplicates = checks.drop_exact_duplicates(con, plan.target, ingest_id, self.workspace)
+            report.ingest_id = ingest_id
+            report.rows_loaded = loaded - duplicates
+            report.rows_rejected = int(profile["rejected"]) + len(errors) + duplicates
+            report.rows_read = int(profile["records"]) + len(errors)
+            report.rows_blank = int(profile["blank"])
+            self._refuse_empty()
+            restated = restate.replace_restated(
+                con, plan.target, ingest_id, self.workspace, plan.platform
             )
-        errors = csv_errors(con) if rows is None else []
-        if isinstance(source, TextFile) and plan.layout and rows is None:
-            footer = set(plan.layout.footer_lines)
-            errors = [e for e in errors if e[0] not in footer]
-            _fix_line_numbers(con, plan, source, ingest_id, [e[0] for e in errors])
+            report.rows_replaced, report.rows_changed, report.days_restated = restated
+            if plan.target == "ad_performance":
+                report.warnings += fx.convert(con, self.settings.reporting_currency, ingest_id)
+            report.totals_check = checks.check_totals(con, plan, ingest_id, profile)
+            report.first_rejects = checks.first_rejects(con, ingest_id, 10)
+            span = fetch_one(
+                con,
+                f"SELECT min(coalesce(date, period_start)), max(coalesce(date, period_end)) "
+                f"FROM {plan.target} WHERE ingest_id = ?",
+                [ingest_id],
+            )
+            report.period_start = str(span[0]) if span[0] else None
+            report.period_end = str(span[1]) if span[1] else None
+            report.warnings += plan.notes
+            report.quality = quality.score(con, plan, report, profile, duplicates)
+            self._record()
+
+    def _copy(self, line: str, staged: str) -> int:
+        """Clean rows into the target table, the others into rejects; returns rows copied."""
+        plan, con = self.plan, self.con
+        names = [
+            c
+            for c in (FACT_COLUMNS if plan.target == "ad_performance" else SESSION_COLUMNS)
+            if c != "source_row"
+        ]
+        constants = constant_outputs(plan, self.lineage)
+        values = [constants.get(c, c) for c in names]
+        loaded = fetch_one(
+            con,
+            f"INSERT INTO {plan.target} ({', '.join(names)}, source_row) "
+            f"SELECT {', '.join(values)}, {line} {staged} WHERE _reason IS NULL AND NOT _blank",
+        )[0]
+        where = [self.lineage.ingest_id, self.workspace, self.source.path.name]
+        con.execute(
+            f"INSERT INTO rejects SELECT ?, ?, ?, {line}, _raw, _reason {staged} "
+            "WHERE _reason IS NOT NULL AND NOT _blank",
+            where,
+        )
+        return int(loaded)
+
+    def _line_numbers(self, errors: list[tuple[int, str, str]]) -> tuple[str, str]:
+        """(line SQL, FROM clause) giving each staged row its line in the file.
+
+        Rows read in Python carry their line. For DuckDB's reader, a row's line is
+        the first data line plus its rowid, shifted past the lines the reader did
+        not return as rows: blank lines, and lines it could not split into cells.
+        Those lines are rejected with their own reason.
+        """
+        plan, source, con = self.plan, self.source, self.con
+        if self.rows is not None or not isinstance(source, TextFile) or plan.layout is None:
+            return "source_row", f"FROM {STAGE}"
+        first = plan.layout.first_data_line
+        last = min(plan.layout.footer_lines, default=source.line_count + 1) - 1
+        footer = set(plan.layout.footer_lines)
+        errors[:] = [e for e in errors if e[0] not in footer]
         for line, raw, reason in errors:
             con.execute(
                 "INSERT INTO rejects VALUES (?, ?, ?, ?, ?, ?)",
-                [ingest_id, workspace, source.path.name, line, raw, reason],
+                [self.lineage.ingest_id, self.workspace, source.path.name, line, raw, reason],
             )
-        duplicates = checks.drop_exact_duplicates(con, plan.target, ingest_id, workspace)
-        report.ingest_id = ingest_id
-        report.rows_loaded = int(loaded) - duplicates
-        report.rows_rejected = int(profile["rejected"]) + len(errors) + duplicates
-        report.rows_read = int(profile["records"]) + len(errors)
-        report.rows_blank = int(profile["blank"])
+        staged = int(fetch_one(con, f"SELECT count(*) FROM {STAGE}")[0])
+        if staged + len(errors) == last - first + 1:
+            return f"({first} + rowid)", f"FROM {STAGE}"  # every line is a row
+        skipped = sorted(set(blank_lines(source.utf8_path, first, last)) | {e[0] for e in errors})
+        if not skipped:
+            return f"({first} + rowid)", f"FROM {STAGE}"
+        # The k-th skipped line s_k (0-based) precedes each row whose unshifted line >= s_k - k.
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {SKIPS} (from_line BIGINT, shift BIGINT)")
+        con.executemany(
+            f"INSERT INTO {SKIPS} VALUES (?, ?)", [[s - k, k + 1] for k, s in enumerate(skipped)]
+        )
+        return (
+            f"({first} + _rid + coalesce(shift, 0))",
+            f"FROM (SELECT *, rowid AS _rid FROM {STAGE}) ASOF LEFT JOIN {SKIPS} "
+            f"ON {first} + _rid >= from_line",
+        )
+
+    def _refuse_empty(self) -> None:
+        """A file with no loadable row fails whole: there is nothing to load."""
+        report, plan, path = self.report, self.plan, self.source.path
+        if report.rows_read == 0:
+            where = f"line {plan.layout.header_line}" if plan.layout else "the sheet"
+            raise UnreadableFileError(
+                f"{path}: has a header ({where}) but no data rows",
+                hint="export the report again for a period that has data",
+                where={"file": str(path)},
+            )
         if report.rows_loaded == 0:
-            first = checks.first_rejects(con, ingest_id, 5)
+            first = checks.first_rejects(self.con, self.lineage.ingest_id, 5)
             reasons = "; ".join(f"line {r['source_row']}: {r['reason']}" for r in first)
             raise UnreadableFileError(
-                f"{source.path}: none of its {report.rows_read} rows could be loaded"
+                f"{path}: none of its {report.rows_read} rows could be loaded"
                 + (f" ({reasons})" if reasons else ""),
-                hint="check the rows named above; nothing was stored",
-                where={"file": str(source.path)},
+                hint="fix the rows named above; nothing was stored",
+                where={"file": str(path)},
             )
-        restated = restate.replace_restated(con, plan.target, ingest_id, workspace, plan.platform)
-        report.rows_replaced, report.rows_changed, report.days_restated = restated
-        if plan.target == "ad_performance":
-            report.warnings += fx.convert(con, settings.reporting_currency, ingest_id)
-        report.totals_check = checks.check_totals(con, plan, ingest_id, rows, profile)
-        report.first_rejects = checks.first_rejects(con, ingest_id, 10)
-        span = fetch_one(
-            con,
-            f"SELECT min(coalesce(date, period_start)), max(coalesce(date, period_end)) "
-            f"FROM {plan.target} WHERE ingest_id = ?",
-            [ingest_id],
+
+    def _record(self) -> None:
+        report, source = self.report, self.source
+        self.con.execute(
+            f"INSERT INTO ingests VALUES ({', '.join(['?'] * 7)}, 'loaded', "
+            f"{', '.join(['?'] * 13)})",
+            [
+                report.ingest_id,
+                self.workspace,
+                str(source.path),
+                source.sha256,
+                source.size,
+                self.plan.platform,
+                self.plan.target,
+                self.started,
+                datetime.now(UTC),
+                report.rows_read,
+                report.rows_loaded,
+                report.rows_rejected,
+                report.rows_replaced,
+                report.rows_changed,
+                report.period_start,
+                report.period_end,
+                report.quality.get("score"),
+                json.dumps(report.quality),
+                json.dumps(report.detection, default=str),
+                json.dumps({"warnings": report.warnings, "totals_check": report.totals_check}),
+            ],
         )
-        report.period_start = str(span[0]) if span and span[0] else None
-        report.period_end = str(span[1]) if span and span[1] else None
-        report.warnings += plan.notes
-        report.quality = quality.score(con, plan, report, profile, duplicates)
-        _record(con, plan, source, report, workspace, started)
 
 
 def _relation(
-    con: duckdb.DuckDBPyConnection,
     plan: Plan,
     source: TextFile | Workbook,
     rows: Rows | None,
+    workdir: Path,
     *,
     parallel: bool = True,
 ) -> tuple[str, str]:
+    """The raw relation to clean, and the SQL for a row's line number in it."""
     if rows is not None:
-        return register_rows(con, rows), "_line"
+        return rows_relation(rows, workdir), "_line"
     assert isinstance(source, TextFile) and plan.layout is not None
     return csv_relation(plan, source, parallel=parallel), f"{plan.layout.first_data_line} + _rn - 1"
 
 
-def _run(con: duckdb.DuckDBPyConnection, sql: str, progress: Progress | None) -> int:
+def _run(con: duckdb.DuckDBPyConnection, sql: str, progress: Progress | None) -> None:
     """Run one statement, reporting DuckDB's own progress estimate while it runs."""
     if progress is None:
-        row = fetch_one(con, sql)
-        return int(row[0]) if row else 0
-    import threading
-
+        con.execute(sql)
+        return
     done = threading.Event()
-    result: list[Any] = []
+    failure: list[BaseException] = []
 
     def work() -> None:
         try:
-            row = fetch_one(con, sql)
-            result.append(int(row[0]) if row else 0)
+            con.execute(sql)
         except BaseException as exc:  # re-raised in the calling thread
-            result.append(exc)
+            failure.append(exc)
         finally:
             done.set()
 
@@ -248,15 +373,13 @@ def _run(con: duckdb.DuckDBPyConnection, sql: str, progress: Progress | None) ->
             progress(min(float(percent), 100.0))
     thread.join()
     con.execute("SET enable_progress_bar = false")
-    if isinstance(result[0], BaseException):
-        raise result[0]
+    if failure:
+        raise failure[0]
     progress(100.0)
-    return int(result[0])
 
 
-def _profile(con: duckdb.DuckDBPyConnection, plan: Plan, query: str) -> dict[str, Any]:
-    """Counts and check flags over every row of the file (one more streaming pass)."""
-    flags = check_columns(plan)
+def _profile(con: duckdb.DuckDBPyConnection, plan: Plan) -> dict[str, Any]:
+    """Counts, check flags and the rejected rows' sums, from the staged file."""
     parts = [
         "count(*) FILTER (WHERE NOT _blank) AS records",
         "count(*) FILTER (WHERE _blank) AS blank",
@@ -270,48 +393,15 @@ def _profile(con: duckdb.DuckDBPyConnection, plan: Plan, query: str) -> dict[str
                 f"sum({column}) FILTER (WHERE _reason IS NOT NULL AND NOT _blank) "
                 f"AS _rejected_{measure}"
             )
-    for flag in flags:
+    for flag in flag_columns(plan):
         if flag.startswith("_example_"):
             parts.append(f"min({flag}) AS {flag}")
         else:
             parts.append(f"count(*) FILTER (WHERE {flag} AND _reason IS NULL) AS {flag}")
-    cur = con.execute(f"SELECT {', '.join(parts)} FROM ({query})")
+    cur = con.execute(f"SELECT {', '.join(parts)} FROM {STAGE}")
     names = [d[0] for d in cur.description]
     row = cur.fetchall()[0]
     return dict(zip(names, row, strict=True))
-
-
-def _fix_line_numbers(
-    con: duckdb.DuckDBPyConnection,
-    plan: Plan,
-    source: TextFile,
-    ingest_id: int,
-    error_lines: list[int],
-) -> None:
-    """Shift ``source_row`` past lines DuckDB skipped (blank lines, unreadable lines)."""
-    assert plan.layout is not None
-    last = min(plan.layout.footer_lines, default=source.line_count + 1)
-    skipped = sorted(
-        {n for n in source.blank_lines if plan.layout.header_line < n < last} | set(error_lines)
-    )
-    if not skipped:
-        return
-    # Row k (1-based) lands after skipped line s_j when its unshifted line >= s_j - j.
-    thresholds = ", ".join(f"({s - j}, {j + 1})" for j, s in enumerate(skipped))
-    for table in (plan.target, "rejects"):
-        con.execute(
-            f"""
-            UPDATE {table} SET source_row = {table}.source_row + shift.n
-            FROM (
-                SELECT f.source_row AS line, t.n
-                FROM (SELECT source_row FROM {table} WHERE ingest_id = ?) f
-                ASOF JOIN (SELECT * FROM (VALUES {thresholds}) v(from_line, n)) t
-                ON f.source_row >= t.from_line
-            ) shift
-            WHERE {table}.ingest_id = ? AND {table}.source_row = shift.line
-            """,
-            [ingest_id, ingest_id],
-        )
 
 
 def _settle_date_order(
@@ -348,49 +438,9 @@ def _settle_date_order(
     plan.notes.append(f"dates read as {human_format(decided)}, decided from the whole file")
 
 
-def _record(
-    con: duckdb.DuckDBPyConnection,
-    plan: Plan,
-    source: TextFile | Workbook,
-    report: IngestReport,
-    workspace: str,
-    started: datetime,
-) -> None:
-    import json
-
-    con.execute(
-        f"INSERT INTO ingests VALUES ({', '.join(['?'] * 7)}, 'loaded', {', '.join(['?'] * 13)})",
-        [
-            report.ingest_id,
-            workspace,
-            str(source.path),
-            source.sha256,
-            source.size,
-            plan.platform,
-            plan.target,
-            started,
-            datetime.now(UTC),
-            report.rows_read,
-            report.rows_loaded,
-            report.rows_rejected,
-            report.rows_replaced,
-            report.rows_changed,
-            report.period_start,
-            report.period_end,
-            report.quality.get("score"),
-            json.dumps(report.quality),
-            json.dumps(report.detection, default=str),
-            json.dumps({"warnings": report.warnings, "totals_check": report.totals_check}),
-        ],
-    )
-
-
 def _jsonable(value: Any) -> Any:
     if isinstance(value, datetime):
         return value.isoformat(sep=" ")
     if hasattr(value, "isoformat"):
         return value.isoformat()
     return value
-
-
-__all__ = ["AdlensError", "IngestReport", "ingest_file", "inspect_file"]

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import csv
+from pathlib import Path
+
 import duckdb
-import pyarrow as pa
 
 from adlens.ingest.detect import Rows
 from adlens.ingest.plan import Plan
@@ -12,7 +14,6 @@ from adlens.ingest.values import literal
 
 CSV_ERRORS = "_adlens_csv_errors"
 CSV_SCANS = "_adlens_csv_scans"
-ROWS_VIEW = "_adlens_rows"
 
 
 def csv_relation(plan: Plan, source: TextFile, *, parallel: bool = True) -> str:
@@ -30,18 +31,30 @@ def csv_relation(plan: Plan, source: TextFile, *, parallel: bool = True) -> str:
     )
 
 
-def register_rows(con: duckdb.DuckDBPyConnection, rows: Rows, name: str = ROWS_VIEW) -> str:
-    """Expose rows read in Python as a relation with the same shape as ``csv_relation``."""
-    width = rows.width
-    columns: dict[str, list[object]] = {f"c{i}": [] for i in range(width)}
-    lines: list[int] = []
-    for line, cells in rows.rows:
-        lines.append(line)
-        for i in range(width):
-            columns[f"c{i}"].append(cells[i] if i < len(cells) else None)
-    table = pa.table({**{k: pa.array(v, pa.string()) for k, v in columns.items()}, "_line": lines})
-    con.register(name, table)
-    return name
+def rows_relation(rows: Rows, workdir: Path) -> str:
+    """Rows read in Python (workbooks, stacked tables), as a relation like ``csv_relation``.
+
+    They are written to a plain CSV file with their line number first, so DuckDB
+    reads them through the same streaming reader as any export.
+    """
+    path = workdir / "rows.csv"
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        writer = csv.writer(fh, quoting=csv.QUOTE_ALL, lineterminator="\n")
+        for line, cells in rows.rows:
+            writer.writerow([line, *cells[: rows.width], *[""] * (rows.width - len(cells))])
+    columns = ", ".join(["'_line': 'BIGINT'", *(f"'c{i}': 'VARCHAR'" for i in range(rows.width))])
+    return (
+        f"read_csv({literal(str(path))}, delim=',', quote='\"', escape='\"', header=false, "
+        f"columns={{{columns}}}, auto_detect=false, strict_mode=true, null_padding=true)"
+    )
+
+
+def values_relation(cells: list[str], width: int) -> str:
+    """One row of cells as an inline relation (a file's totals row, checked apart)."""
+    padded = [*cells[:width], *[""] * (width - len(cells))]
+    row = ", ".join(["0", *(literal(c) if c.strip() else "NULL" for c in padded)])
+    names = ", ".join(["_line", *(f"c{i}" for i in range(width))])
+    return f"(VALUES ({row})) AS totals({names})"
 
 
 def csv_errors(con: duckdb.DuckDBPyConnection) -> list[tuple[int, str, str]]:

@@ -3,7 +3,8 @@
 Ad platforms restate the last weeks (late conversions, invalid-click refunds),
 so the newest export of a platform/account/day is the truth. Range rows are
 replaced by a newer export of the same platform, account and period. When an
-export has no account column, the unit replaced is the campaign-day instead.
+export has no account column, the unit replaced is the campaign-day instead
+(for web analytics: the source / medium / campaign day).
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ _SCOPE = (
 )
 RESTATEMENT_KEY = {
     "ad_performance": f"{_SCOPE} || '|' || {_WHEN}",
-    "sessions": _WHEN,
+    "sessions": f"concat_ws('|', source, medium, campaign) || '|' || {_WHEN}",
 }
 
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import codecs
 import hashlib
-import re
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,7 +20,6 @@ from adlens.errors import UnreadableFileError
 CHUNK = 4 << 20
 HEAD_BYTES = 256 << 10
 TAIL_BYTES = 64 << 10
-_BLANK_LINE = re.compile(rb"(?m)^\r?$")
 
 XLSX_MAGIC = b"PK\x03\x04"
 XLS_MAGIC = b"\xd0\xcf\x11\xe0"
@@ -37,7 +35,6 @@ class TextFile:
     sha256: str
     size: int
     line_count: int
-    blank_lines: list[int] = field(default_factory=list)  # 1-based physical lines
     head: list[str] = field(default_factory=list)  # first lines, decoded
     tail: list[str] = field(default_factory=list)  # last lines, decoded
     tail_first_line: int = 1  # physical line number of tail[0]
@@ -135,28 +132,21 @@ def _has_bom(path: Path) -> bool:
 
 
 def _scan(path: Path, utf8_path: Path, encoding: str, size: int) -> TextFile:
-    """One pass: hash, count lines, find blank lines; keep the head and tail text."""
+    """One pass: hash and count lines; keep the head and tail text."""
     digest = hashlib.sha256()
     lines = 0
-    blank: list[int] = []
-    carry = b""
     head = b""
     last = b""
+    ends_with_newline = True
     with path.open("rb") as fh:
         while chunk := fh.read(CHUNK):
             digest.update(chunk)
             if len(head) < HEAD_BYTES:
                 head += chunk[: HEAD_BYTES - len(head)]
-            buf = carry + chunk
-            cut = buf.rfind(b"\n") + 1
-            complete, carry = buf[:cut], buf[cut:]
-            if complete:
-                blank.extend(_blank_lines(complete, lines))
-                lines += complete.count(b"\n")
+            lines += chunk.count(b"\n")
+            ends_with_newline = chunk.endswith(b"\n")
             last = (last + chunk)[-TAIL_BYTES:]
-    if carry:
-        if not carry.strip(b" \t\r"):
-            blank.append(lines + 1)
+    if not ends_with_newline:
         lines += 1
     head_text = _decode_lines(head, encoding, complete_only=size > HEAD_BYTES)
     tail_text = _decode_lines(last, encoding, complete_only=False, drop_first=size > TAIL_BYTES)
@@ -167,30 +157,24 @@ def _scan(path: Path, utf8_path: Path, encoding: str, size: int) -> TextFile:
         sha256=digest.hexdigest(),
         size=size,
         line_count=lines,
-        blank_lines=blank,
         head=head_text,
         tail=tail_text,
         tail_first_line=lines - len(tail_text) + 1,
     )
 
 
-def _blank_lines(complete: bytes, before: int) -> list[int]:
-    """1-based numbers of the blank lines in ``complete`` (whole lines only)."""
-    if (
-        b"\n\n" not in complete
-        and b"\n\r\n" not in complete
-        and not complete.startswith((b"\n", b"\r\n"))
-    ):
-        return []
+def blank_lines(path: Path, first: int, last: int) -> list[int]:
+    """1-based numbers of the blank lines between ``first`` and ``last`` (inclusive).
+
+    Only called when a reader skipped lines, so the common file is never read twice.
+    """
     found: list[int] = []
-    counted_to, line_no = 0, before
-    for match in _BLANK_LINE.finditer(complete):
-        pos = match.start()
-        if pos >= len(complete):
-            break
-        line_no += complete.count(b"\n", counted_to, pos)
-        counted_to = pos
-        found.append(line_no + 1)
+    with path.open("rb") as fh:
+        for number, line in enumerate(fh, start=1):
+            if number > last:
+                break
+            if number >= first and not line.strip(b"\r\n"):
+                found.append(number)
     return found
 
 

@@ -33,40 +33,56 @@ def cell(column: str) -> str:
     return f"nullif(nullif(nullif(trim({column}), ''), '--'), '-')"
 
 
-def number_sql(value: str, decimal: Decimal) -> tuple[str, str]:
-    """SQL for (number, is_other_convention) of a cleaned cell ``value``.
+# How a number cell was read: the cleaning query keeps this per cell so checks are free.
+PLAIN, GROUPED, STRIPPED, OTHER_CONVENTION, BOUNDED, INVALID = 1, 2, 3, 4, 5, 6
 
-    The fast path casts plain numbers directly; only values carrying
-    separators, symbols or codes go through the regular expressions.
+
+def number_sql(value: str, plain: str, kind_column: str, decimal: Decimal) -> tuple[str, str]:
+    """SQL for (kind, number) of a cleaned cell ``value`` whose plain cast is ``plain``.
+
+    ``kind`` says which rule read the cell (``PLAIN`` ... ``INVALID``); ``number``
+    is its value, given the column ``kind_column`` that holds the kind. Cheap rules
+    come first: most cells are read by a plain cast or one anchored pattern, and only
+    cells carrying symbols, codes or spaces reach the regular-expression clean-up.
     """
     stripped = f"regexp_replace({value}, {literal(_STRIP)}, '', 'g')"
     if decimal == ".":
-        plain = f"try_cast({value} AS DOUBLE)"
-        own = r"[-+]?\d{1,3}(,\d{3})+(\.\d+)?|[-+]?\d*\.?\d+"
+        grouped = r"[-+]?\d{1,3}(,\d{3})+(\.\d+)?"
+        own = r"[-+]?\d{1,3}(,\d{3})*(\.\d+)?|[-+]?\d*\.?\d+"
         other = r"[-+]?\d{1,3}(\.\d{3})+(,\d+)?|[-+]?\d+,\d{1,2}"
+        grouped_cast = f"try_cast(replace({value}, ',', '') AS DOUBLE)"
         own_cast = f"try_cast(replace({stripped}, ',', '') AS DOUBLE)"
         other_cast = f"try_cast(replace(replace({stripped}, '.', ''), ',', '.') AS DOUBLE)"
     else:
-        plain = f"CASE WHEN NOT contains({value}, '.') THEN try_cast({value} AS DOUBLE) END"
-        own = r"[-+]?\d{1,3}(\.\d{3})+(,\d+)?|[-+]?\d+(,\d+)?"
+        grouped = r"[-+]?\d{1,3}(\.\d{3})*(,\d+)?|[-+]?\d+,\d+"
+        own = r"[-+]?\d{1,3}(\.\d{3})*(,\d+)?|[-+]?\d+(,\d+)?"
         other = r"[-+]?\d{1,3}(,\d{3})+(\.\d+)?|[-+]?\d+\.\d{1,2}"
+        grouped_cast = f"try_cast(replace(replace({value}, '.', ''), ',', '.') AS DOUBLE)"
         own_cast = f"try_cast(replace(replace({stripped}, '.', ''), ',', '.') AS DOUBLE)"
         other_cast = f"try_cast(replace({stripped}, ',', '') AS DOUBLE)"
-    is_other = f"regexp_full_match({stripped}, {literal(other)})"
-    is_own = f"regexp_full_match({stripped}, {literal(own)})"
-    number = (
+    kind = (
         f"CASE WHEN {value} IS NULL THEN NULL "
-        f"WHEN {plain} IS NOT NULL THEN {plain} "
-        f"WHEN {is_own} THEN {own_cast} "
-        f"WHEN {is_other} THEN {other_cast} END"
+        f"WHEN isfinite({plain}) THEN {PLAIN} "
+        f"WHEN regexp_full_match({value}, {literal(grouped)}) THEN {GROUPED} "
+        f"WHEN regexp_full_match({stripped}, {literal(own)}) THEN {STRIPPED} "
+        f"WHEN regexp_full_match({stripped}, {literal(other)}) THEN {OTHER_CONVENTION} "
+        f"WHEN regexp_matches({value}, '^\\s*[<>]') THEN {BOUNDED} "
+        f"ELSE {INVALID} END"
     )
-    flagged = f"coalesce({plain} IS NULL AND {is_other} AND NOT {is_own}, false)"
-    return number, flagged
+    number = (
+        f"CASE {kind_column} WHEN {PLAIN} THEN {plain} WHEN {GROUPED} THEN {grouped_cast} "
+        f"WHEN {STRIPPED} THEN {own_cast} WHEN {OTHER_CONVENTION} THEN {other_cast} END"
+    )
+    return kind, number
 
 
-def finite(expr: str) -> str:
-    """NULL instead of NaN/Infinity, which a number cell must never become."""
-    return f"CASE WHEN isfinite({expr}) THEN {expr} END"
+def plain_number_sql(value: str, decimal: Decimal, *, percent: bool = False) -> str:
+    """The direct cast that reads most cells (no separators, no symbols; ``12.5%``)."""
+    if percent:
+        value = f"rtrim({value}, '%')"
+    if decimal == ".":
+        return f"try_cast({value} AS DOUBLE)"
+    return f"CASE WHEN NOT contains({value}, '.') THEN try_cast({value} AS DOUBLE) END"
 
 
 def date_sql(value: str, formats: list[str]) -> str:
@@ -151,8 +167,8 @@ def infer_date_format(values: list[str], *, day_first: bool = False) -> DateForm
     >>> f.formats, f.ambiguous
     (['%m/%d/%Y'], True)
     """
-    sample = [v.strip().split(" ")[0] if "/" in v else v.strip() for v in values if v.strip()]
-    sample = sample[:2000]
+    cleaned = (v.strip().split(" ")[0] if "/" in v else v.strip() for v in values if v.strip())
+    sample = list(dict.fromkeys(cleaned))[:400]  # distinct values decide; order kept
     if not sample:
         return None
     hits = {fmt: sum(1 for v in sample if _parses(v, fmt)) for fmt in DATE_FORMATS}
