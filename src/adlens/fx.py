@@ -15,6 +15,7 @@ from datetime import date
 import duckdb
 
 from adlens.errors import AdlensError
+from adlens.ingest.quality import rows
 from adlens.store import Store
 from adlens.store.db import fetch_one
 
@@ -87,7 +88,7 @@ def convert(
             continue
         if currency is None:
             warnings.append(
-                f"{count} rows have no currency: their spend is not converted to "
+                f"{rows(count)} have no currency: their spend is not converted to "
                 f"{reporting_currency}; add a Currency column or `currency:` in a mapping"
             )
             continue
@@ -114,7 +115,7 @@ def convert(
         )[0]
         if missing:
             warnings.append(
-                f"{missing} rows in {currency} have no exchange rate to {reporting_currency}: "
+                f"{rows(missing)} in {currency} have no exchange rate to {reporting_currency}: "
                 "spend_original is kept and spend stays empty until a rate is set "
                 f"(`adlens fx set {currency} RATE`)"
             )

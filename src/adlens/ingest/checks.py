@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 import duckdb
@@ -15,6 +16,8 @@ from adlens.schema import FACT_COLUMNS, SESSION_COLUMNS
 from adlens.store.db import fetch_one
 
 LINEAGE = frozenset({"ingest_id", "source_file", "source_row"})
+MAX_RAW_LINES = 10_000
+NON_ADDITIVE = frozenset({"users"})  # distinct counts: a total is not the sum of its rows
 _TOTAL_PREFERENCE = ("total: account", "grand total", "total: campaigns", "total", "totals")
 _NOTICE = re.compile(r"©|copyright|rights reserved|rechte", re.I)
 
@@ -26,9 +29,16 @@ def business_columns(target: str) -> list[str]:
 
 
 def drop_exact_duplicates(
-    con: duckdb.DuckDBPyConnection, target: str, ingest_id: int, workspace: str
+    con: duckdb.DuckDBPyConnection,
+    target: str,
+    ingest_id: int,
+    workspace: str,
+    read_lines: Callable[[list[int]], dict[int, str]],
 ) -> int:
-    """Move rows repeated within one file to ``rejects`` (the first one stays loaded)."""
+    """Move rows repeated within one file to ``rejects`` (the first one stays loaded).
+
+    ``read_lines`` fetches the repeated lines' text from the file for the rejects.
+    """
     columns = business_columns(target)
     hashed = f"hash({', '.join(columns)})"
     row = fetch_one(
@@ -36,37 +46,42 @@ def drop_exact_duplicates(
         f"SELECT count(*) - count(DISTINCT {hashed}) FROM {target} WHERE ingest_id = ?",
         [ingest_id],
     )
-    if not row or not row[0]:
+    if not row[0]:
         return 0
-    partition = ", ".join(columns)
-    con.execute(
+    duplicates = con.execute(
         f"""
-        CREATE OR REPLACE TEMP TABLE _adlens_dups AS
-        SELECT source_row, first_row, render FROM (
-            SELECT source_row,
-                   min(source_row) OVER (PARTITION BY {partition}) AS first_row,
-                   concat_ws(', ', {", ".join(f"CAST({c} AS VARCHAR)" for c in columns[1:])})
-                       AS render
+        SELECT source_row, first_row FROM (
+            SELECT source_row, min(source_row) OVER (PARTITION BY {", ".join(columns)})
+                AS first_row
             FROM {target} WHERE ingest_id = ?
-        ) WHERE source_row <> first_row
+        ) WHERE source_row <> first_row ORDER BY source_row
         """,
         [ingest_id],
-    )
-    con.execute(
-        "INSERT INTO rejects SELECT ?, ?, s.source_file, d.source_row, d.render, "
-        "'exact duplicate of line ' || d.first_row || ' (loaded once)' "
-        f"FROM _adlens_dups d, (SELECT any_value(source_file) AS source_file FROM {target} "
-        "WHERE ingest_id = ?) s",
-        [ingest_id, workspace, ingest_id],
+    ).fetchall()
+    text = read_lines([line for line, _ in duplicates[:MAX_RAW_LINES]])
+    source_file = fetch_one(
+        con, f"SELECT any_value(source_file) FROM {target} WHERE ingest_id = ?", [ingest_id]
+    )[0]
+    con.executemany(
+        "INSERT INTO rejects VALUES (?, ?, ?, ?, ?, ?)",
+        [
+            [
+                ingest_id,
+                workspace,
+                source_file,
+                line,
+                text.get(line),
+                f"exact duplicate of line {first} (loaded once)",
+            ]
+            for line, first in duplicates
+        ],
     )
     con.execute(
         f"DELETE FROM {target} WHERE ingest_id = ? AND source_row IN "
-        "(SELECT source_row FROM _adlens_dups)",
-        [ingest_id],
+        "(SELECT source_row FROM rejects WHERE ingest_id = ? AND reason LIKE 'exact duplicate%')",
+        [ingest_id, ingest_id],
     )
-    count = fetch_one(con, "SELECT count(*) FROM _adlens_dups")
-    con.execute("DROP TABLE _adlens_dups")
-    return int(count[0]) if count else 0
+    return len(duplicates)
 
 
 def first_rejects(
@@ -98,7 +113,7 @@ def check_totals(
     width = max(len(plan.headers), len(cells))
     relation = values_relation(cells, width)
     lineage = Lineage(0, "", "", "")
-    measures = [m for m in MEASURES[plan.target] if plan.column(m)]
+    measures = [m for m in MEASURES[plan.target] if plan.column(m) and m not in NON_ADDITIVE]
     if not measures:
         return []
     stored = "spend_original" if plan.target == "ad_performance" else None

@@ -117,7 +117,8 @@ def clean_query(
         if reasons
         else "NULL"
     )
-    cells = ", ".join(f"coalesce(r{c[1:]}, '')" for c in raw)
+    quoted = [_csv_cell(f"r{c[1:]}", delimiter) for c in raw]
+    cells = ", ".join(quoted)
     raw_text = f"rtrim(array_to_string([{cells}], {literal(delimiter)}), {literal(delimiter)})"
     checks = _checks(plan, numbers)
     return f"""
@@ -156,6 +157,13 @@ def flag_columns(plan: Plan) -> list[str]:
         names += [f"_other_{name}", f"_example_{name}"]
     names += [n for n in ("_off_ctr", "_off_cpc") if n in _checks(plan, numeric_fields(plan))]
     return names
+
+
+def _csv_cell(column: str, delimiter: str) -> str:
+    """A cell as it would be written back to CSV: quoted when it holds a delimiter or quote."""
+    needs = f"contains({column}, {literal(delimiter)}) OR contains({column}, '\"')"
+    quoted = f"'\"' || replace({column}, '\"', '\"\"') || '\"'"
+    return f"coalesce(CASE WHEN {needs} THEN {quoted} ELSE {column} END, '')"
 
 
 def _checks(plan: Plan, numbers: list[str]) -> str:

@@ -21,6 +21,7 @@ from adlens.ingest.values import DateFormat, infer_date_format, infer_decimal
 
 MIN_SCORE = 4.0
 ROWS_READER_MAX_BYTES = 64 << 20
+_ROWS = re.compile(r"^\"?(?:Rows|Zeilen|Lignes):\s*([\d,.]+)\"?$", re.I)
 _TIMEZONE = re.compile(r"(?:Time ?Zone|Zeitzone|Fuseau horaire):\s*(.+?)\"?$", re.I)
 
 
@@ -114,6 +115,7 @@ def _plan(path: Path, layout: Layout, head: list[str], mapping: Mapping | None) 
         confidence=confidence,
         runner_up=runner_up,
         layout=layout,
+        expected_rows=_stated_rows(layout.preamble),
     )
     if not any(k in mapped for k in ("date", "period_start")):
         if plan.period is None or plan.period.unbounded:
@@ -186,6 +188,14 @@ def _timezone(layout: Layout, headers: list[str]) -> str | None:
             return match.group(1).strip().strip('"')
     if any("(in utc)" in h.lower() for h in headers):
         return "UTC"
+    return None
+
+
+def _stated_rows(preamble: list[str]) -> int | None:
+    for line in preamble:
+        match = _ROWS.match(line.strip())
+        if match:
+            return int(re.sub(r"\D", "", match.group(1)))
     return None
 
 

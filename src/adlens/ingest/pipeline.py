@@ -17,7 +17,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -38,7 +38,7 @@ from adlens.ingest.mapping import Mapping
 from adlens.ingest.plan import Plan
 from adlens.ingest.read import csv_errors, csv_relation, drop_csv_errors, rows_relation
 from adlens.ingest.report import IngestReport
-from adlens.ingest.source import TextFile, Workbook, blank_lines, open_source
+from adlens.ingest.source import TextFile, Workbook, blank_lines, open_source, read_lines
 from adlens.schema import FACT_COLUMNS, SESSION_COLUMNS
 from adlens.settings import Settings, get_settings
 from adlens.store import Store
@@ -84,8 +84,12 @@ def ingest_file(
     workspace: str | None = None,
     settings: Settings | None = None,
     progress: Progress | None = None,
+    today: date | None = None,
 ) -> IngestReport:
-    """Load one export into the store: all of it, or (on any error) none of it."""
+    """Load one export into the store: all of it, or (on any error) none of it.
+
+    ``today`` is the day data freshness is judged against (default: the current day).
+    """
     settings = settings or get_settings()
     clock = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="adlens-") as tmp:
@@ -98,6 +102,7 @@ def ingest_file(
         load = Load(
             store, plan, source, rows, report, settings, workspace or settings.workspace, Path(tmp)
         )
+        load.today = today
         previous = fetch_one(
             store.con,
             "SELECT max(ingest_id) FROM ingests WHERE workspace = ? AND file_hash = ? "
@@ -150,6 +155,7 @@ class Load:
     def __post_init__(self) -> None:
         self.con = self.store.con
         self.started = datetime.now(UTC)
+        self.today: date | None = None
         self.lineage = Lineage(0, self.workspace, self.source.path.name, "")
 
     def stage(self, progress: Progress | None, *, parallel: bool) -> None:
@@ -192,7 +198,9 @@ class Load:
             line, staged = self._line_numbers(errors)
             loaded = self._copy(line, staged)
             profile = _profile(con, plan)
-            duplicates = checks.drop_exact_duplicates(con, plan.target, ingest_id, self.workspace)
+            duplicates = checks.drop_exact_duplicates(
+                con, plan.target, ingest_id, self.workspace, self._read_lines
+            )
             report.ingest_id = ingest_id
             report.rows_loaded = loaded - duplicates
             report.rows_rejected = int(profile["rejected"]) + len(errors) + duplicates
@@ -216,7 +224,7 @@ class Load:
             report.period_start = str(span[0]) if span[0] else None
             report.period_end = str(span[1]) if span[1] else None
             report.warnings += plan.notes
-            report.quality = quality.score(con, plan, report, profile, duplicates)
+            report.quality = quality.score(con, plan, report, profile, duplicates, self.today)
             self._record()
 
     def _copy(self, line: str, staged: str) -> int:
@@ -278,6 +286,14 @@ class Load:
             f"FROM (SELECT *, rowid AS _rid FROM {STAGE}) ASOF LEFT JOIN {SKIPS} "
             f"ON {first} + _rid >= from_line",
         )
+
+    def _read_lines(self, numbers: list[int]) -> dict[int, str]:
+        if isinstance(self.source, TextFile) and self.rows is None:
+            return read_lines(self.source.utf8_path, numbers)
+        wanted = set(numbers)
+        rows = self.rows.rows if self.rows else []
+        delimiter = self.plan.layout.delimiter if self.plan.layout else ","
+        return {line: delimiter.join(cells) for line, cells in rows if line in wanted}
 
     def _refuse_empty(self) -> None:
         """A file with no loadable row fails whole: there is nothing to load."""

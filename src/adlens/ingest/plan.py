@@ -29,6 +29,7 @@ class Plan:
     layout: Layout | None = None  # text files
     sheet: str | None = None  # workbooks
     reader: Literal["duckdb", "rows"] = "duckdb"
+    expected_rows: int | None = None  # a row count the export states (Microsoft's "Rows: N")
     notes: list[str] = field(default_factory=list)
 
     @property
@@ -85,5 +86,6 @@ class Plan:
             else None,
             "currency": self.currency,
             "timezone": self.timezone,
+            "expected_rows": self.expected_rows,
             "notes": self.notes,
         }

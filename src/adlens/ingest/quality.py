@@ -29,10 +29,19 @@ WEIGHTS = {
     "timeliness": 0.10,
 }
 KEY_FIELDS = {
-    "ad_performance": ("campaign_name", "spend", "impressions", "clicks", "currency"),
+    "ad_performance": ("campaign_name", "spend_original", "impressions", "clicks", "currency"),
     "sessions": ("source", "medium", "campaign", "sessions"),
 }
 FRESH_DAYS, STALE_DAYS = 2, 90
+
+
+def rows(count: int) -> str:
+    """``1 row``, ``2 rows``, ``1,204 rows``.
+
+    >>> rows(1), rows(1204)
+    ('1 row', '1,204 rows')
+    """
+    return f"{count:,} row" + ("" if count == 1 else "s")
 
 
 def score(
@@ -76,15 +85,15 @@ def score(
             add(
                 "validity",
                 int(count),
-                f"{count} rows rejected: {reason} (first on line {line}); fix them in the "
-                "export and load it again — the rest of the file is loaded",
+                f"{rows(count)} rejected: {reason} (first on line {line}); correct the export and load "
+                "it again — the rest of the file is loaded",
                 "error",
             )
     if insane:
         add(
             "validity",
             insane,
-            f"{insane} rows have more clicks than impressions, which no platform reports; "
+            f"{rows(insane)} have more clicks than impressions, which no platform reports; "
             "check that the Clicks and Impressions columns are not swapped",
         )
     validity = 100.0 * (1 - (rejected + insane) / read)
@@ -99,7 +108,11 @@ def score(
         shares.append(share)
         if loaded and int(count) < loaded:
             missing = loaded - int(count)
-            add("completeness", missing, f"{missing} of {loaded} loaded rows have no {field}")
+            add(
+                "completeness",
+                missing,
+                f"{missing:,} of {rows(loaded)} loaded have no {field.removesuffix('_original')}",
+            )
     completeness = 100.0 * sum(shares) / len(shares) if shares else 100.0
 
     # uniqueness ------------------------------------------------------------------------------
@@ -107,8 +120,8 @@ def score(
         add(
             "uniqueness",
             duplicates,
-            f"{duplicates} rows repeat another row of the file exactly; each was loaded once "
-            "and the copies are in rejects (was the export appended to itself?)",
+            f"{rows(duplicates)} exactly repeated an earlier row of the file: loaded once, the "
+            "copies are in rejects (was the export appended to itself?)",
         )
     uniqueness = 100.0 * (1 - duplicates / read)
 
@@ -121,8 +134,7 @@ def score(
         label = off[0]["row"]
         gaps = ", ".join(f"{t['measure']} {t['difference']:+,.2f}" for t in off)
         why = (
-            f"exactly the values of the {rejected} rejected rows: fix those rows and the file "
-            "adds up"
+            f"exactly the values of the rejected {rows(rejected)}: fix them and the file adds up"
             if explained
             else "rows may be missing from the export, or it was edited after download"
         )
@@ -131,6 +143,15 @@ def score(
             len(off),
             f"the loaded rows differ from the file's '{label}' row ({gaps}): {why}",
             "warning" if explained else "error",
+        )
+    if plan.expected_rows is not None and plan.expected_rows != report.rows_read:
+        consistency -= 20
+        add(
+            "consistency",
+            abs(plan.expected_rows - report.rows_read),
+            f"the export says it has {plan.expected_rows:,} rows but {report.rows_read:,} were "
+            "read: it may have been cut short or edited; download it again",
+            "error",
         )
     convention = "." if plan.decimal == "." else ","
     for name, count in profile.items():
@@ -141,7 +162,7 @@ def score(
             add(
                 "consistency",
                 int(count),
-                f"{count} rows have {plan.header(field)} like '{example}' in a file using "
+                f"{rows(count)} have {plan.header(field)} like '{example}' in a file using "
                 f"'{convention}' decimals: they were read as "
                 f"{'European' if convention == '.' else 'US'} numbers; check the export's "
                 "number format",
@@ -152,7 +173,7 @@ def score(
             add(
                 "consistency",
                 int(count),
-                f"{count} rows have an exported {ratio.upper()} that does not match the "
+                f"{rows(count)} have an exported {ratio.upper()} that does not match the "
                 "counts in the same row; ratios are recomputed from sums, so check the counts",
             )
     if table == "ad_performance":

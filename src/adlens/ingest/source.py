@@ -163,6 +163,22 @@ def _scan(path: Path, utf8_path: Path, encoding: str, size: int) -> TextFile:
     )
 
 
+def read_lines(path: Path, numbers: list[int]) -> dict[int, str]:
+    """The text of some lines (1-based), read in one streaming pass."""
+    wanted = set(numbers)
+    found: dict[int, str] = {}
+    if not wanted:
+        return found
+    last = max(wanted)
+    with path.open(encoding="utf-8-sig", errors="replace", newline="") as fh:
+        for number, line in enumerate(fh, start=1):
+            if number in wanted:
+                found[number] = line.rstrip("\r\n")
+            if number >= last:
+                break
+    return found
+
+
 def blank_lines(path: Path, first: int, last: int) -> list[int]:
     """1-based numbers of the blank lines between ``first`` and ``last`` (inclusive).
 
