@@ -76,6 +76,14 @@ def _db(db: Path | None) -> Path:
     return db if db is not None else get_settings().db
 
 
+def _table(*headers: str) -> Table:
+    """A table whose cells wrap rather than being cut with an ellipsis."""
+    table = Table()
+    for header in headers:
+        table.add_column(header, overflow="fold")
+    return table
+
+
 def _print_json(data: Any) -> None:
     sys.stdout.write(json.dumps(data, indent=2, default=str, ensure_ascii=False) + "\n")
 
@@ -239,15 +247,22 @@ def inspect(
     for column, field in info["columns"].items():
         out.print(f"  {column} → {field}")
     if info["preview"]:
-        out.print("[bold]preview[/] (clean rows)", markup=True)
-        keys = [k for k in info["preview"][0] if k not in _PREVIEW_SKIP]
-        preview = Table(*keys)
-        for row in info["preview"]:
-            preview.add_row(*("" if row[k] is None else str(row[k]) for k in keys))
-        out.print(preview)
+        out.print("[bold]preview[/] (clean rows, as they would be stored)", markup=True)
+    for row in info["preview"]:
+        shown = [f"{k}={v}" for k, v in row.items() if v is not None and k not in _PREVIEW_SKIP]
+        out.print(f"  line {row['source_row']}: " + " · ".join(shown), markup=False)
 
 
-_PREVIEW_SKIP = {"workspace", "ingest_id", "source_file", "ts", "platform", "fx_rate"}
+_PREVIEW_SKIP = {
+    "workspace",
+    "ingest_id",
+    "source_file",
+    "source_row",
+    "ts",
+    "platform",
+    "fx_rate",
+    "_reason",
+}
 
 
 def _with_store(db: Path | None, action: Callable[[Any], T]) -> T:
@@ -324,7 +339,7 @@ def ingests(
     if as_json:
         _print_json(rows)
         return
-    table = Table("id", "file", "platform", "loaded", "rejected", "period", "quality")
+    table = _table("id", "file", "platform", "loaded", "rejected", "period", "quality")
     for row in rows:
         table.add_row(
             str(row["ingest_id"]),
@@ -388,7 +403,7 @@ def demo(
     for report in summary["reports"]:
         _print_report(report)
     out.print()
-    table = Table("platform", "rows", "spend", "impressions", "clicks", "conversions", "revenue")
+    table = _table("platform", "rows", "spend", "impressions", "clicks", "conversions", "revenue")
     for row in summary["totals"]:
         table.add_row(
             row["platform"],

@@ -103,6 +103,10 @@ def clean_query(
     for name in DATES:
         if plan.column(name):
             values.append(f"{date_sql(str(plan.column(name)), formats)} AS f_{name}")
+    if _day_index(plan):
+        start = literal(str(plan.period.start))  # type: ignore[union-attr]
+        index = f"try_cast({plan.column('day_index')} AS INTEGER)"
+        values.append(f"DATE {start} + {index} AS f_date")
     if plan.column("hour"):
         values.append(f"{hour_sql(str(plan.column('hour')))} AS f_hour")
     columns: tuple[str, ...] = FACT_COLUMNS if plan.target == "ad_performance" else SESSION_COLUMNS
@@ -111,7 +115,7 @@ def clean_query(
         constants = constant_outputs(plan, lineage)
         columns = tuple(c for c in columns if c not in constants)
     select = ",\n    ".join(f"{outputs[c]} AS {c}" for c in columns)
-    reasons, suspect = _reasons(plan, numbers)
+    reasons, suspect = _reasons(plan, numbers, width)
     reason = (
         f"CASE WHEN {suspect} THEN nullif(concat_ws('; ', {', '.join(reasons)}), '') END"
         if reasons
@@ -206,7 +210,7 @@ def footer_label(cells: list[str]) -> str:
     return ""
 
 
-def _reasons(plan: Plan, numbers: list[str]) -> tuple[list[str], str]:
+def _reasons(plan: Plan, numbers: list[str], width: int) -> tuple[list[str], str]:
     """SQL for each reason a row cannot be loaded (NULL when it does not apply).
 
     Also returns a cheap predicate true for every row that has a reason, so the
@@ -247,6 +251,18 @@ def _reasons(plan: Plan, numbers: list[str]) -> tuple[list[str], str]:
             f"CASE WHEN coalesce({', '.join(present)}) IS NULL AND "
             f"{' AND '.join(f'coalesce(k_{m[2:]}, 0) <> {BOUNDED}' for m in present)} "
             "THEN 'no metric values in this row' END"
+        )
+    if _day_index(plan):
+        column = plan.column("day_index")
+        not_a_day = literal(f"{plan.header('day_index')} is not a day number: ")
+        suspect.append("f_date IS NULL")
+        reasons.append(f"CASE WHEN f_date IS NULL THEN {not_a_day} || coalesce({column}, '') END")
+    extra = [f"c{i}" for i in range(len(plan.headers), width)]
+    if extra:
+        suspect.append(f"coalesce({', '.join(extra)}) IS NOT NULL")
+        reasons.append(
+            f"CASE WHEN coalesce({', '.join(extra)}) IS NOT NULL THEN "
+            f"{literal(f'line has more cells than the header ({len(plan.headers)})')} END"
         )
     currency = plan.column("currency")
     if currency:
@@ -358,9 +374,16 @@ def _opt(value: str | None) -> str:
     return literal(value) if value else "NULL"
 
 
+def _day_index(plan: Plan) -> bool:
+    """GA4's ``Nth day`` column, counted from the start date in the title lines."""
+    return bool(
+        plan.column("day_index") and not plan.column("date") and plan.period and plan.period.start
+    )
+
+
 def _time_columns(plan: Plan) -> tuple[str, str, str, str]:
     """(day, grain, period_start, period_end) SQL, from columns or the title lines."""
-    if plan.column("date"):
+    if plan.column("date") or _day_index(plan):
         grain = "'day'"
         if plan.column("hour"):
             grain = "CASE WHEN f_hour IS NOT NULL THEN 'hour' ELSE 'day' END"

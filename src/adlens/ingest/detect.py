@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 
-from adlens.errors import MappingError, UnknownLayoutError, UnreadableFileError
+from adlens.errors import AdlensError, MappingError, UnknownLayoutError, UnreadableFileError
 from adlens.ingest.clean import MEASURES
 from adlens.ingest.layout import Layout, find_layout, find_period, is_footer_row, split_line
 from adlens.ingest.mapping import Mapping, missing_columns
@@ -36,6 +36,17 @@ class Rows:
 
 def detect(source: TextFile | Workbook, mapping: Mapping | None = None) -> tuple[Plan, Rows | None]:
     """Decide platform, layout and formats of ``source``; read nothing into the store."""
+    try:
+        return _detect(source, mapping)
+    except AdlensError as exc:
+        name = str(source.path)
+        if not exc.message.startswith(name):
+            exc.message = f"{name}: {exc.message}"
+        exc.where.setdefault("file", name)
+        raise
+
+
+def _detect(source: TextFile | Workbook, mapping: Mapping | None) -> tuple[Plan, Rows | None]:
     if isinstance(source, Workbook):
         lines, sheet = _workbook_lines(source.path)
         tail_first = max(1, len(lines) - 200 + 1)
@@ -81,7 +92,7 @@ def _plan(path: Path, layout: Layout, head: list[str], mapping: Mapping | None) 
         missing = missing_columns(mapping, headers)
         if missing:
             raise MappingError(
-                f"{path}: the mapping names columns the file does not have: "
+                "the mapping names columns the file does not have: "
                 f"{', '.join(map(repr, missing))}",
                 hint=f"the file's columns are: {', '.join(h.strip() for h in headers)}",
                 where={"file": str(path), "line": layout.header_line},
@@ -89,7 +100,7 @@ def _plan(path: Path, layout: Layout, head: list[str], mapping: Mapping | None) 
     measures = [m for m in (*MEASURES[adapter.target], "results") if m in mapped]
     if not measures:
         raise UnreadableFileError(
-            f"{path}: found a {adapter.title} table (header on line {layout.header_line}) "
+            f"found a {adapter.title} table (header on line {layout.header_line}) "
             f"but no performance metrics: columns are {', '.join(h.strip() for h in headers)}",
             hint="this looks like a settings or structure export; export a performance "
             "report (with Cost/Impressions/Clicks columns) instead",
@@ -117,7 +128,7 @@ def _plan(path: Path, layout: Layout, head: list[str], mapping: Mapping | None) 
         layout=layout,
         expected_rows=_stated_rows(layout.preamble),
     )
-    if not any(k in mapped for k in ("date", "period_start")):
+    if not any(k in mapped for k in ("date", "period_start", "day_index")):
         if plan.period is None or plan.period.unbounded:
             what = plan.period.text if plan.period else "no dates at all"
             plan.notes.append(

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
@@ -51,7 +52,10 @@ def find_layout(
     from adlens.ingest.platforms.base import normalize_header
 
     if not any(line.strip() for line in head):
-        raise UnreadableFileError("the file holds only blank lines")
+        raise UnreadableFileError(
+            "the file holds only blank lines",
+            hint="export the report again; the download was empty",
+        )
     sep = _SEP_LINE.match(head[0]) if head else None
     candidates = (sep.group(1),) if sep else DELIMITERS
     best: tuple[float, int, str] | None = None
@@ -71,8 +75,13 @@ def find_layout(
         best = _header_by_shape(head, candidates, skip_first=bool(sep))
     _, index, delimiter = best
     headers = split_line(head[index], delimiter)
-    widths = [len(split_line(line, delimiter)) for line in head[index + 1 : index + 200]]
-    column_count = max([len(headers), *[w for w in widths if w > 1]])
+    widths = Counter(
+        len(split_line(line, delimiter)) for line in head[index + 1 : index + 200] if line.strip()
+    )
+    # The usual data width: some exports end every row with a delimiter. A row wider
+    # than that is reported by the reader, never silently cut.
+    usual = max(widths.items(), key=lambda kv: (kv[1], kv[0]))[0] if widths else 0
+    column_count = max(len(headers), usual)
     footer_lines, footer_rows = _footer(tail, tail_first_line, delimiter, index + 1)
     preamble = [line for i, line in enumerate(head[:index]) if not (sep and i == 0)]
     return Layout(

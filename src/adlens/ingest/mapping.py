@@ -28,7 +28,7 @@ from adlens.errors import MappingError
 from adlens.ingest.platforms.base import Adapter, normalize_header
 from adlens.schema import FACT_FIELDS, PLATFORMS, SESSION_FIELDS
 
-_EXTRA_FIELDS = {"results", "result_indicator"}
+_EXTRA_FIELDS = {"results", "result_indicator", "day_index"}
 _HUMAN_DATE = {"YYYY": "%Y", "YY": "%y", "MM": "%m", "M": "%m", "DD": "%d", "D": "%d"}
 
 

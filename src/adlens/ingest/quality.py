@@ -85,8 +85,8 @@ def score(
             add(
                 "validity",
                 int(count),
-                f"{rows(count)} rejected: {reason} (first on line {line}); correct the export and load "
-                "it again — the rest of the file is loaded",
+                f"{rows(count)} rejected: {reason} (first on line {line}); correct the "
+                "export and load it again — the rest of the file is loaded",
                 "error",
             )
     if insane:
@@ -237,13 +237,20 @@ def score(
 def _spellings(
     con: duckdb.DuckDBPyConnection, ingest_id: int | None
 ) -> list[tuple[str, list[str]]]:
-    """Campaign names that differ only in case, spacing or separators."""
+    """Campaign names that differ only in case, spacing or separators.
+
+    The spelling used on most rows (then the first in order) names the group.
+    """
     rows = con.execute(
         """
-        SELECT list(DISTINCT campaign_name ORDER BY campaign_name), mode(campaign_name)
-        FROM ad_performance WHERE ingest_id = ? AND campaign_name IS NOT NULL
+        SELECT list(campaign_name ORDER BY campaign_name),
+               list(campaign_name ORDER BY n DESC, campaign_name)[1]
+        FROM (
+            SELECT campaign_name, count(*) AS n FROM ad_performance
+            WHERE ingest_id = ? AND campaign_name IS NOT NULL GROUP BY campaign_name
+        )
         GROUP BY regexp_replace(lower(campaign_name), '[^a-z0-9]+', '', 'g')
-        HAVING count(DISTINCT campaign_name) > 1
+        HAVING count(*) > 1
         ORDER BY 2
         """,
         [ingest_id],

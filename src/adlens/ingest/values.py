@@ -64,9 +64,9 @@ def number_sql(value: str, plain: str, kind_column: str, decimal: Decimal) -> tu
         f"CASE WHEN {value} IS NULL THEN NULL "
         f"WHEN isfinite({plain}) THEN {PLAIN} "
         f"WHEN regexp_full_match({value}, {literal(grouped)}) THEN {GROUPED} "
+        f"WHEN regexp_matches({value}, '^\\s*[<>]') THEN {BOUNDED} "
         f"WHEN regexp_full_match({stripped}, {literal(own)}) THEN {STRIPPED} "
         f"WHEN regexp_full_match({stripped}, {literal(other)}) THEN {OTHER_CONVENTION} "
-        f"WHEN regexp_matches({value}, '^\\s*[<>]') THEN {BOUNDED} "
         f"ELSE {INVALID} END"
     )
     number = (

@@ -1,0 +1,176 @@
+"""The command line: what people and programs see."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from adlens.cli import app
+
+from .conftest import EXPORTS, write
+
+runner = CliRunner()
+
+
+def run(*args: str) -> tuple[int, str, str]:
+    result = runner.invoke(app, list(args))
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_ingest_prints_counts_first_rejects_and_warnings(tmp_path: Path) -> None:
+    db = str(tmp_path / "x.duckdb")
+    code, out, _ = run("ingest", str(EXPORTS / "tiktok_ads_daily.csv"), "--db", db)
+    assert code == 0
+    assert "TikTok Ads (confidence" in out
+    assert "3 rows loaded, 2 rejected" in out
+    assert "rejected line 5: exact duplicate of line 4 (loaded once)" in out
+    assert "rejected line 6: Cost is negative (-5.00)" in out
+    code, out, _ = run("ingest", str(EXPORTS / "tiktok_ads_daily.csv"), "--db", db)
+    assert (code, "already loaded as ingest 1; nothing added" in out) == (0, True)
+
+
+def test_ingest_json_is_for_programs(tmp_path: Path) -> None:
+    db = str(tmp_path / "x.duckdb")
+    code, out, _ = run(
+        "ingest",
+        str(EXPORTS / "google_ads_campaign_daily.csv"),
+        str(EXPORTS / "meta_ads_range_fr.csv"),
+        "--db",
+        db,
+        "--json",
+    )
+    data = json.loads(out)
+    assert code == 0
+    assert [r["rows_loaded"] for r in data["reports"]] == [5, 2]
+    assert data["errors"] == []
+
+
+def test_ingest_fails_with_exit_code_and_keeps_going(tmp_path: Path) -> None:
+    db = str(tmp_path / "x.duckdb")
+    empty = write(tmp_path / "empty.csv", "")
+    code, out, err = run("ingest", str(empty), str(EXPORTS / "tiktok_ads_daily.csv"), "--db", db)
+    assert code == 1
+    assert "is empty (0 bytes)" in err and "what to do:" in err
+    assert "3 rows loaded" in out
+    code, out, _ = run("ingest", str(empty), "--db", db, "--json")
+    assert code == 1
+    assert json.loads(out)["errors"][0]["code"] == "unreadable_file"
+
+
+def test_ingest_with_a_mapping(tmp_path: Path) -> None:
+    db = str(tmp_path / "x.duckdb")
+    code, out, _ = run(
+        "ingest",
+        str(EXPORTS / "generic_partner_export.csv"),
+        "--mapping",
+        str(EXPORTS / "generic_partner_mapping.yaml"),
+        "--db",
+        db,
+    )
+    assert code == 0 and "2 rows loaded" in out
+    bad = write(tmp_path / "bad.yaml", "columns: [1, 2]\n")
+    code, _, err = run("ingest", str(EXPORTS / "generic_partner_export.csv"), "--mapping", str(bad))
+    assert code == 2 and "needs a 'columns' section" in err
+
+
+def test_inspect_explains_detection(tmp_path: Path) -> None:
+    code, out, _ = run("inspect", str(EXPORTS / "microsoft_ads_daily.csv"))
+    assert code == 0
+    for expected in (
+        "Microsoft Advertising",
+        "header line",
+        "11",
+        "footer lines",
+        "[16]",
+        "Gregorian date → date",
+        "Spend → spend",
+        "Summer Sale 2025 - Bing",
+    ):
+        assert expected in out
+    code, out, _ = run("inspect", str(EXPORTS / "meta_ads_range_fr.csv"), "--json")
+    info = json.loads(out)
+    assert (info["delimiter"], info["decimal_mark"], info["currency"], info["sep_line"]) == (
+        ";",
+        ",",
+        "EUR",
+        True,
+    )
+
+
+def test_quality_ingests_and_rejects_commands(tmp_path: Path) -> None:
+    db = str(tmp_path / "x.duckdb")
+    run("ingest", str(EXPORTS / "tiktok_ads_daily.csv"), "--db", db)
+    code, out, _ = run("quality", "--db", db)
+    assert code == 0
+    assert "quality" in out and "uniqueness" in out
+    assert "exactly repeated an earlier row" in out
+    report = json.loads(run("quality", "1", "--db", db, "--json")[1])
+    assert set(report["dimensions"]) == {
+        "validity",
+        "completeness",
+        "consistency",
+        "uniqueness",
+        "timeliness",
+    }
+    listing = json.loads(run("ingests", "--db", db, "--json")[1])
+    assert [(i["ingest_id"], i["rows_loaded"], i["rows_rejected"]) for i in listing] == [(1, 3, 2)]
+    wide = runner.invoke(app, ["ingests", "--db", db], env={"COLUMNS": "160"})
+    assert "tiktok_ads_daily.csv" in wide.stdout
+    rejects = json.loads(run("rejects", "1", "--db", db, "--json")[1])
+    assert [r["line"] for r in rejects] == [5, 6]
+    assert "line 6: Cost is negative" in run("rejects", "1", "--db", db)[1]
+    code, _, err = run("quality", "9", "--db", db)
+    assert code == 2 and "no ingest 9" in err
+
+
+def test_fx_commands(tmp_path: Path) -> None:
+    db = str(tmp_path / "x.duckdb")
+    run("ingest", str(EXPORTS / "meta_ads_range_fr.csv"), "--db", db)
+    code, out, _ = run("fx", "set", "EUR", "1.1", "--db", db)
+    assert code == 0 and "2 rows converted" in out
+    assert json.loads(run("fx", "list", "--db", db, "--json")[1])[0]["rate"] == 1.1
+    code, _, err = run("fx", "set", "EUR", "0", "--db", db)
+    assert code == 2 and "must be positive" in err
+
+
+def test_demo_loads_every_platform(tmp_path: Path) -> None:
+    code, out, _ = run("demo", "--dir", str(tmp_path / "demo"), "--days", "40", "--json")
+    summary = json.loads(out)
+    assert code == 0
+    assert sorted(r["platform"] for r in summary["totals"]) == [
+        "google_ads",
+        "linkedin",
+        "meta",
+        "microsoft",
+        "tiktok",
+    ]
+    assert summary["sessions"]["rows"] > 0
+    assert all(r["status"] == "loaded" for r in summary["reports"])
+    assert all(r["spend"] > 0 for r in summary["totals"])  # GBP/EUR converted, never mixed
+
+
+def test_the_installed_script_runs(tmp_path: Path) -> None:
+    script = Path(sys.executable).with_name("adlens")
+    if not script.exists():
+        pytest.skip("adlens is not installed as a script in this environment")
+    done = subprocess.run(
+        [
+            str(script),
+            "ingest",
+            str(EXPORTS / "linkedin_campaign_performance.csv"),
+            "--db",
+            str(tmp_path / "x.duckdb"),
+            "--json",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["reports"][0]["rows_loaded"] == 3
+    assert done.stderr == ""  # no progress bar when stderr is not a terminal

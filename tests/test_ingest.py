@@ -1,0 +1,452 @@
+"""Ingest behaviour: idempotence, restatement, atomicity, bad inputs, lines, workbooks."""
+
+from __future__ import annotations
+
+import codecs
+from datetime import date
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from adlens import fx
+from adlens.errors import AdlensError, MappingError, UnknownLayoutError, UnreadableFileError
+from adlens.ingest import ingest_file, inspect_file, load_mapping, pipeline
+from adlens.store import Store
+
+from .conftest import EXPORTS, write
+
+GOOGLE_HEADER = "Day,Account,Campaign,Currency code,Impr.,Clicks,Cost,Conversions"
+
+
+def google_export(path: Path, rows: list[str], title: str = "Campaign report") -> Path:
+    return write(path, "\n".join([title, '"March 1, 2025 - March 9, 2025"', GOOGLE_HEADER, *rows]))
+
+
+def state(store: Store) -> dict[str, object]:
+    """Everything a load may change, to compare before and after."""
+    return {
+        table: store.query(f"SELECT * FROM {table} ORDER BY ALL")
+        for table in ("ad_performance", "sessions", "ingests", "rejects", "fx_rates")
+    }
+
+
+def totals(store: Store) -> dict[str, object]:
+    return store.query(
+        "SELECT count(*) AS rows, sum(spend) AS spend, sum(clicks) AS clicks FROM ad_performance"
+    )[0]
+
+
+# --- idempotence and restatement --------------------------------------------------------------
+
+
+def test_loading_the_same_file_twice_adds_nothing(store: Store) -> None:
+    first = ingest_file(store, EXPORTS / "google_ads_campaign_daily.csv")
+    before = state(store)
+    second = ingest_file(store, EXPORTS / "google_ads_campaign_daily.csv")
+    assert (second.status, second.duplicate_of, second.rows_loaded) == (
+        "duplicate",
+        first.ingest_id,
+        0,
+    )
+    assert "already loaded as ingest" in second.warnings[0]
+    assert state(store) == before
+
+
+def test_same_content_under_another_name_is_a_duplicate(store: Store, tmp_path: Path) -> None:
+    ingest_file(store, EXPORTS / "tiktok_ads_daily.csv")
+    renamed = tmp_path / "tiktok_copy.csv"
+    renamed.write_bytes((EXPORTS / "tiktok_ads_daily.csv").read_bytes())
+    assert ingest_file(store, renamed).status == "duplicate"
+
+
+def test_a_newer_export_replaces_the_days_it_covers(store: Store, tmp_path: Path) -> None:
+    old = google_export(
+        tmp_path / "old.csv",
+        [
+            "2025-03-01,Acme,Brand,USD,1000,100,10.00,1",
+            "2025-03-02,Acme,Brand,USD,1000,100,10.00,1",
+            "2025-03-03,Acme,Brand,USD,1000,100,10.00,1",
+        ],
+    )
+    new = google_export(
+        tmp_path / "new.csv",
+        [
+            "2025-03-02,Acme,Brand,USD,1000,100,10.00,3",  # late conversions: restated
+            "2025-03-03,Acme,Brand,USD,1000,100,10.00,1",  # unchanged
+            "2025-03-04,Acme,Brand,USD,1000,100,20.00,2",  # a new day
+        ],
+    )
+    ingest_file(store, old)
+    report = ingest_file(store, new)
+    assert (report.rows_replaced, report.rows_changed, report.days_restated) == (2, 1, 2)
+    days = store.query("SELECT date, conversions, source_file FROM ad_performance ORDER BY date")
+    assert days == [
+        {"date": date(2025, 3, 1), "conversions": 1.0, "source_file": "old.csv"},
+        {"date": date(2025, 3, 2), "conversions": 3.0, "source_file": "new.csv"},
+        {"date": date(2025, 3, 3), "conversions": 1.0, "source_file": "new.csv"},
+        {"date": date(2025, 3, 4), "conversions": 2.0, "source_file": "new.csv"},
+    ]
+
+
+def test_restatement_is_per_account(store: Store, tmp_path: Path) -> None:
+    ingest_file(store, google_export(tmp_path / "a.csv", ["2025-03-01,Acme,Brand,USD,10,1,1.00,0"]))
+    report = ingest_file(
+        store, google_export(tmp_path / "b.csv", ["2025-03-01,Other,Brand,USD,20,2,2.00,0"])
+    )
+    assert report.rows_replaced == 0
+    assert totals(store)["rows"] == 2
+
+
+def test_without_an_account_column_only_the_same_campaign_days_are_replaced(
+    store: Store, tmp_path: Path
+) -> None:
+    header = "Day,Campaign,Currency code,Impr.,Clicks,Cost"
+    us = write(tmp_path / "us.csv", f"{header}\n2025-03-01,Brand_US,USD,10,1,1.00\n")
+    uk = write(tmp_path / "uk.csv", f"{header}\n2025-03-01,Brand_UK,USD,20,2,2.00\n")
+    ingest_file(store, us)
+    assert ingest_file(store, uk).rows_replaced == 0
+    again = write(tmp_path / "us2.csv", f"{header}\n2025-03-01,Brand_US,USD,30,3,3.00\n")
+    assert ingest_file(store, again).rows_replaced == 1
+    assert totals(store) == {"rows": 2, "spend": 5.0, "clicks": 5}
+
+
+def test_workspaces_do_not_see_each_others_loads(store: Store) -> None:
+    ingest_file(store, EXPORTS / "tiktok_ads_daily.csv", workspace="a")
+    report = ingest_file(store, EXPORTS / "tiktok_ads_daily.csv", workspace="b")
+    assert report.status == "loaded"
+    counts = store.query(
+        "SELECT workspace, count(*) AS n FROM ad_performance GROUP BY 1 ORDER BY 1"
+    )
+    assert counts == [{"workspace": "a", "n": 3}, {"workspace": "b", "n": 3}]
+
+
+# --- atomicity -----------------------------------------------------------------------------------
+
+
+def test_a_failure_during_the_load_stores_nothing(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ingest_file(store, EXPORTS / "meta_ads_daily.csv")
+    before = state(store)
+
+    def broken(*args: object, **kwargs: object) -> dict[str, object]:
+        raise RuntimeError("disk full while scoring")
+
+    monkeypatch.setattr(pipeline.quality, "score", broken)
+    with pytest.raises(RuntimeError, match="disk full"):
+        ingest_file(store, EXPORTS / "tiktok_ads_daily.csv")
+    assert state(store) == before
+    monkeypatch.undo()
+    assert ingest_file(store, EXPORTS / "tiktok_ads_daily.csv").rows_loaded == 3
+
+
+# --- files that cannot be read --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("content", "error", "words"),
+    [
+        (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(200), UnreadableFileError, "binary"),
+        (b"", UnreadableFileError, "empty"),
+        (b"\n\n  \n", UnreadableFileError, "blank"),
+        (
+            b'Campaign report\n"March 1, 2025 - March 2, 2025"\n' + GOOGLE_HEADER.encode() + b"\n",
+            UnreadableFileError,
+            "no data rows",
+        ),
+        (
+            b"Campaign,Campaign ID,Campaign status,Budget,Bid strategy type\n"
+            b"Brand_US,1,Enabled,25.00,Manual CPC\n",
+            UnreadableFileError,
+            "no performance metrics",
+        ),
+        (
+            b"Name,Colour,Weight\nApple,red,120\nPear,green,150\n",
+            UnknownLayoutError,
+            "--mapping",
+        ),
+        (
+            b"Day,Campaign,Currency code,Impr.,Clicks,Cost\n"
+            b"n/a,Brand,USD,1,1,1\nx,Brand,USD,1,1,1\n",
+            UnreadableFileError,
+            "none of its 2 rows could be loaded",
+        ),
+    ],
+    ids=["binary", "empty", "blank", "header-only", "settings-export", "unknown", "all-bad"],
+)
+def test_unreadable_files_fail_clearly_and_store_nothing(
+    store: Store, tmp_path: Path, content: bytes, error: type[AdlensError], words: str
+) -> None:
+    ingest_file(store, EXPORTS / "meta_ads_daily.csv")
+    before = state(store)
+    path = tmp_path / "bad.csv"
+    path.write_bytes(content)
+    with pytest.raises(error) as raised:
+        ingest_file(store, path)
+    assert words in str(raised.value)
+    assert raised.value.hint  # every error says what to do
+    assert state(store) == before
+
+
+def test_a_missing_file_is_named(store: Store, tmp_path: Path) -> None:
+    with pytest.raises(UnreadableFileError, match="no such file"):
+        ingest_file(store, tmp_path / "nope.csv")
+
+
+# --- rows that cannot be loaded, and their lines -----------------------------------------------
+
+
+def test_rejected_rows_keep_line_text_and_reason(store: Store, tmp_path: Path) -> None:
+    path = google_export(
+        tmp_path / "messy.csv",
+        [
+            "2025-03-01,Acme,Brand,USD,1000,100,10.00,1",
+            "",
+            "2025-03-02,Acme,Brand,USD,1000,100,ten,1",
+            "2025-03-03,Acme,Brand,USD,1000,100,10.00,1,surplus",
+            ",,,,,,,",
+            "2025-13-04,Acme,Brand,USD,1000,100,10.00,1",
+            "",
+            '2025-03-05,Acme,"Brand, ""EU""",USD,"1,000",100,10.00,1',
+            'Total: Account,,,USD,"5,000",500,50.00,5',
+        ],
+    )
+    report = ingest_file(store, path)
+    assert (report.rows_read, report.rows_loaded, report.rows_rejected, report.rows_blank) == (
+        5,
+        2,
+        3,
+        1,
+    )
+    loaded = store.query("SELECT source_row, campaign_name FROM ad_performance ORDER BY 1")
+    assert loaded == [
+        {"source_row": 4, "campaign_name": "Brand"},
+        {"source_row": 11, "campaign_name": 'Brand, "EU"'},
+    ]
+    rejects = store.query("SELECT source_row, reason, raw FROM rejects ORDER BY 1")
+    assert rejects == [
+        {
+            "source_row": 6,
+            "reason": "Cost 'ten' is not a number",
+            "raw": "2025-03-02,Acme,Brand,USD,1000,100,ten,1",
+        },
+        {
+            "source_row": 7,
+            "reason": "line has more cells than the header "
+            "(Expected Number of Columns: 8 Found: 9)",
+            "raw": "2025-03-03,Acme,Brand,USD,1000,100,10.00,1,surplus",
+        },
+        {
+            "source_row": 9,
+            "reason": "Day '2025-13-04' is not a date (YYYY-MM-DD)",
+            "raw": "2025-13-04,Acme,Brand,USD,1000,100,10.00,1",
+        },
+    ]
+    assert [t["ok"] for t in report.totals_check] == [False, False, False, False]
+    assert not any(t["explained_by_rejects"] for t in report.totals_check)
+
+
+def test_totals_difference_explained_by_rejected_rows(store: Store, tmp_path: Path) -> None:
+    path = google_export(
+        tmp_path / "g.csv",
+        [
+            "2025-03-01,Acme,Brand,USD,1000,100,10.00,1",
+            "n/a,Acme,Brand,USD,500,50,5.00,1",
+            'Total: Account,,,USD,"1,500",150,15.00,2',
+        ],
+    )
+    report = ingest_file(store, path)
+    assert [
+        (t["measure"], t["difference"], t["explained_by_rejects"]) for t in report.totals_check
+    ] == [
+        ("spend", -5.0, True),
+        ("impressions", -500.0, True),
+        ("clicks", -50.0, True),
+        ("conversions", -1.0, True),
+    ]
+    message = next(
+        r["message"] for r in report.quality["recommendations"] if "Total" in r["message"]
+    )
+    assert "exactly the values of the rejected 1 row" in message
+
+
+# --- detection details --------------------------------------------------------------------------
+
+
+def test_range_reports_are_never_spread_over_days(store: Store) -> None:
+    report = ingest_file(store, EXPORTS / "meta_ads_range_fr.csv")
+    rows = store.query("SELECT grain, date, ts, period_start, period_end FROM ad_performance")
+    assert {tuple(r.values()) for r in rows} == {
+        ("range", None, None, date(2025, 1, 1), date(2025, 1, 31))
+    }
+    assert report.rows_loaded == 2
+
+
+def test_day_order_is_decided_from_the_whole_file(store: Store, tmp_path: Path) -> None:
+    # Every date in the first 256 KiB fits both orders; one near the end decides D/M.
+    header = "Day,Campaign,Currency code,Impr.,Clicks,Cost"
+    body = [f"{1 + i % 12}/{1 + i % 12}/2025,Campaign {i},USD,10,1,1.00" for i in range(12_000)]
+    body.append("25/3/2025,Last,USD,10,1,1.00")
+    path = write(tmp_path / "dm.csv", "\n".join([header, *body]))
+    report = ingest_file(store, path)
+    assert "dates read as DD/MM/YYYY, decided from the whole file" in report.warnings
+    assert store.query("SELECT date FROM ad_performance WHERE campaign_name = 'Last'") == [
+        {"date": date(2025, 3, 25)}
+    ]
+
+
+def test_numbers_in_the_other_convention_are_read_and_reported(
+    store: Store, tmp_path: Path
+) -> None:
+    header = "Day,Campaign,Currency code,Impr.,Clicks,Cost"
+    path = write(
+        tmp_path / "mixed.csv",
+        f'{header}\n2025-03-01,A,USD,"1,000",10,"2,000.50"\n2025-03-02,B,USD,10,1,"1.234,56"\n',
+    )
+    report = ingest_file(store, path)
+    assert store.query("SELECT spend FROM ad_performance ORDER BY date") == [
+        {"spend": 2000.5},
+        {"spend": 1234.56},
+    ]
+    messages = [r["message"] for r in report.quality["recommendations"]]
+    assert any(
+        "1 row have Cost like '1.234,56' in a file using '.' decimals" in m for m in messages
+    )
+
+
+def test_clicks_above_impressions_are_flagged_not_dropped(store: Store, tmp_path: Path) -> None:
+    header = "Day,Campaign,Currency code,Impr.,Clicks,Cost,Conversions"
+    path = write(
+        tmp_path / "odd.csv",
+        f"{header}\n2025-03-01,A,USD,10,50,1.00,0\n2025-03-02,A,USD,100,5,1.00,90\n",
+    )
+    report = ingest_file(store, path)
+    assert report.rows_loaded == 2
+    validity = [r for r in report.quality["recommendations"] if r["dimension"] == "validity"]
+    assert [r["count"] for r in validity] == [1]  # conversions > clicks is normal (view-through)
+    assert report.quality["dimensions"]["validity"] == 50.0
+
+
+def test_workbooks_load_like_csv(store: Store, tmp_path: Path) -> None:
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.title = "Report"
+    sheet.append(["Campaign report"])
+    sheet.append(["Day", "Campaign", "Currency code", "Impr.", "Clicks", "Cost"])
+    sheet.append([date(2025, 3, 1), "Brand", "USD", 1000, 100, 12.5])
+    sheet.append(["2025-03-02", "Brand", "USD", "1,000", 90, "1,234.50"])
+    sheet.append(["Total: Account", None, "USD", 2000, 190, 1247])
+    path = tmp_path / "report.xlsx"
+    book.save(path)
+    report = ingest_file(store, path)
+    assert report.detection["sheet"] == "Report"
+    assert store.query("SELECT date, spend, source_row FROM ad_performance ORDER BY 1") == [
+        {"date": date(2025, 3, 1), "spend": 12.5, "source_row": 3},
+        {"date": date(2025, 3, 2), "spend": 1234.5, "source_row": 4},
+    ]
+    assert all(t["ok"] for t in report.totals_check)
+
+
+def test_latin1_exports_are_transcoded(store: Store, tmp_path: Path) -> None:
+    path = tmp_path / "latin1.csv"
+    path.write_bytes(
+        "Day,Campaign,Currency code,Impr.,Clicks,Cost\n2025-03-01,Été,EUR,10,1,1.00\n".encode(
+            "cp1252"
+        )
+    )
+    ingest_file(store, path)
+    assert store.query("SELECT campaign_name FROM ad_performance") == [{"campaign_name": "Été"}]
+
+
+def test_utf16_without_title_lines(store: Store, tmp_path: Path) -> None:
+    text = (
+        "Day\tCampaign\tCurrency code\tImpr.\tClicks\tCost\r\n2025-03-01\tA\tUSD\t10\t1\t1.00\r\n"
+    )
+    path = tmp_path / "u16.csv"
+    path.write_bytes(codecs.BOM_UTF16_LE + text.encode("utf-16-le"))
+    report = ingest_file(store, path)
+    assert (report.detection["delimiter"], report.rows_loaded) == ("\t", 1)
+
+
+def test_utm_parameters_come_from_destination_urls(store: Store) -> None:
+    ingest_file(store, EXPORTS / "meta_ads_daily.csv")
+    assert store.query(
+        "SELECT utm_source, utm_medium, utm_campaign, utm_content FROM ad_performance "
+        "WHERE source_row = 3"
+    ) == [
+        {
+            "utm_source": "facebook",
+            "utm_medium": "paid_social",
+            "utm_campaign": "summer_sale_2025",
+            "utm_content": "carousel a",
+        }
+    ]
+
+
+# --- currencies -----------------------------------------------------------------------------------
+
+
+def test_spend_is_converted_once_a_rate_is_known(store: Store) -> None:
+    report = ingest_file(store, EXPORTS / "meta_ads_range_fr.csv")
+    assert "no exchange rate to USD" in report.warnings[0]
+    assert totals(store)["spend"] is None
+    converted = fx.set_rate(store, "eur", 1.1, reporting_currency="USD")
+    assert converted == 2
+    assert totals(store)["spend"] == pytest.approx((1234.56 + 310.0) * 1.1)
+    assert fx.list_rates(store)[0]["currency"] == "EUR"
+
+
+def test_rates_apply_from_their_day(store: Store, tmp_path: Path) -> None:
+    fx.set_rate(store, "GBP", 1.2, reporting_currency="USD", valid_from=date(2025, 3, 1))
+    fx.set_rate(store, "GBP", 1.3, reporting_currency="USD", valid_from=date(2025, 3, 2))
+    ingest_file(store, EXPORTS / "google_ads_excel_utf16.csv")
+    assert store.query("SELECT date, fx_rate FROM ad_performance ORDER BY date") == [
+        {"date": date(2025, 3, 1), "fx_rate": 1.2},
+        {"date": date(2025, 3, 2), "fx_rate": 1.3},
+    ]
+
+
+@pytest.mark.parametrize(("currency", "rate"), [("EURO", 1.0), ("EUR", 0.0), ("EUR", -1.0)])
+def test_impossible_rates_are_refused(store: Store, currency: str, rate: float) -> None:
+    with pytest.raises(fx.FxError):
+        fx.set_rate(store, currency, rate, reporting_currency="USD")
+
+
+# --- mappings -------------------------------------------------------------------------------------
+
+
+def test_mapping_errors_point_at_the_fix(tmp_path: Path) -> None:
+    bad_field = write(tmp_path / "m.yaml", "columns:\n  Datum: dte\n")
+    with pytest.raises(MappingError) as raised:
+        load_mapping(bad_field)
+    assert raised.value.hint == "did you mean 'date'?"
+    no_columns = write(tmp_path / "n.yaml", "platform: generic\n")
+    with pytest.raises(MappingError, match="needs a 'columns' section"):
+        load_mapping(no_columns)
+    bad_platform = write(tmp_path / "p.yaml", "platform: metta\ncolumns:\n  Datum: date\n")
+    with pytest.raises(MappingError) as raised:
+        load_mapping(bad_platform)
+    assert raised.value.hint == "did you mean 'meta'?"
+
+
+def test_a_mapping_naming_missing_columns_is_refused(store: Store, tmp_path: Path) -> None:
+    mapping = write(tmp_path / "m.yaml", "columns:\n  Datum: date\n  Kosten: spend\n")
+    with pytest.raises(MappingError, match="'Kosten'"):
+        ingest_file(store, EXPORTS / "generic_partner_export.csv", mapping=load_mapping(mapping))
+
+
+# --- inspect -----------------------------------------------------------------------------
+
+
+def test_inspect_shows_detection_and_writes_nothing(tmp_path: Path) -> None:
+    info = inspect_file(EXPORTS / "google_ads_excel_utf16.csv", preview=1)
+    assert (info["encoding"], info["delimiter"], info["platform"], info["footer_lines"]) == (
+        "utf-16-le",
+        "\t",
+        "google_ads",
+        [6],
+    )
+    assert info["preview"][0]["campaign_name"] == "Brand_UK_Search"
+    assert info["preview"][0]["source_row"] == 4
+    assert not list(tmp_path.glob("*.duckdb"))
