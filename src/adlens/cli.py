@@ -21,6 +21,7 @@ from rich.console import Console
 from rich.table import Table
 
 from adlens import __version__
+from adlens.demo_data import MIN_DAYS
 from adlens.errors import AdlensError, NotFoundError
 from adlens.settings import get_settings
 
@@ -50,6 +51,14 @@ MappingOption = Annotated[
         help="YAML mapping for a layout no platform adapter knows: `columns:` "
         "(export column -> unified field), optional `date_format` (e.g. D/M/YYYY), "
         "`decimal`, `currency`, `platform`, `target`.",
+    ),
+]
+PlatformOption = Annotated[
+    str | None,
+    typer.Option(
+        "--platform",
+        help="Skip detection and read the file as this platform's export "
+        "(meta, google_ads, tiktok, linkedin, microsoft, ga4).",
     ),
 ]
 T = TypeVar("T")
@@ -93,6 +102,7 @@ def ingest(
     paths: Annotated[list[Path], typer.Argument(help="Export files (CSV, TSV, XLSX).")],
     db: DbOption = None,
     mapping: MappingOption = None,
+    platform: PlatformOption = None,
     workspace: Annotated[
         str | None, typer.Option(help="Workspace to load into [default: $ADLENS_WORKSPACE].")
     ] = None,
@@ -105,13 +115,13 @@ def ingest(
     `rejects` with their line and reason. Loading the same file again adds nothing;
     a newer export of days already loaded replaces them. Exit code 1 if any file failed.
     """
-    from adlens.ingest import ingest_file, load_mapping
+    from adlens.ingest import ingest_file
     from adlens.store import open_store
 
     reports: list[dict[str, Any]] = []
     failures: list[dict[str, Any]] = []
     with _errors():
-        parsed = load_mapping(mapping) if mapping else None
+        parsed = _mapping(mapping, platform)
         store = open_store(_db(db))
     with store:
         for path in paths:
@@ -134,6 +144,17 @@ def ingest(
         _print_json({"reports": reports, "errors": failures})
     if failures:
         raise typer.Exit(1)
+
+
+def _mapping(path: Path | None, platform: str | None) -> Any:
+    from adlens.errors import MappingError
+    from adlens.ingest import for_platform, load_mapping
+
+    if path and platform:
+        raise MappingError("use --mapping or --platform, not both")
+    if path:
+        return load_mapping(path)
+    return for_platform(platform) if platform else None
 
 
 @contextmanager
@@ -199,6 +220,7 @@ def _print_report(report: dict[str, Any]) -> None:
 def inspect(
     path: Annotated[Path, typer.Argument(help="Export file to look at.")],
     mapping: MappingOption = None,
+    platform: PlatformOption = None,
     rows: Annotated[int, typer.Option(help="Clean rows to preview.")] = 5,
     as_json: JsonOption = False,
 ) -> None:
@@ -208,10 +230,10 @@ def inspect(
     mapping, decimal mark, date format, currency and period: everything that decides
     how the file loads.
     """
-    from adlens.ingest import inspect_file, load_mapping
+    from adlens.ingest import inspect_file
 
     with _errors():
-        info = inspect_file(path, load_mapping(mapping) if mapping else None, preview=rows)
+        info = inspect_file(path, _mapping(mapping, platform), preview=rows)
     if as_json:
         _print_json(info)
         return
@@ -384,7 +406,7 @@ def demo(
         Path, typer.Option("--dir", help="Where to write the sample exports.")
     ] = Path("adlens-demo"),
     db: DbOption = None,
-    days: Annotated[int, typer.Option(help="Days of history to generate.")] = 90,
+    days: Annotated[int, typer.Option(min=MIN_DAYS, help="Days of history to generate.")] = 90,
     as_json: JsonOption = False,
 ) -> None:
     """Write realistic exports for six platforms and GA4, load them, and summarise.

@@ -7,9 +7,9 @@ table's columns (lineage last) and:
 - ``_reason``: why the row cannot be loaded, in words, or NULL;
 - ``_blank``: the row holds no value at all (padding such as ``,,,,``);
 - ``_raw``: the row's cells joined again, for rejected rows only;
-- ``_other_<field>`` / ``_example_<field>``: a number written with the other
-  decimal convention, and one such cell;
-- ``_off_ctr`` / ``_off_cpc``: an exported ratio that disagrees with the counts.
+- ``_flags`` / ``_examples``: findings of the quality checks (a number written
+  with the other decimal convention, an exported ratio that disagrees with the
+  counts), summed up by :func:`profile_aggregates`.
 
 The same SQL runs over DuckDB's CSV reader and over Arrow tables built from
 workbooks, so there is exactly one definition of "clean". It is built in
@@ -112,8 +112,8 @@ def clean_query(
     columns: tuple[str, ...] = FACT_COLUMNS if plan.target == "ad_performance" else SESSION_COLUMNS
     outputs = _outputs(plan, lineage)
     if staged:
-        constants = constant_outputs(plan, lineage)
-        columns = tuple(c for c in columns if c not in constants)
+        copied = copied_outputs(plan, lineage)
+        columns = tuple(c for c in columns if c not in copied)
     select = ",\n    ".join(f"{outputs[c]} AS {c}" for c in columns)
     reasons, suspect = _reasons(plan, numbers, width)
     reason = (
@@ -149,18 +149,43 @@ FROM r
 _CONSTANT = re.compile(r"^(NULL|'(?:[^']|'')*'|\d+|DATE '[^']*'|CAST\(NULL AS DATE\))$")
 
 
-def constant_outputs(plan: Plan, lineage: Lineage) -> dict[str, str]:
-    """Table columns whose value is the same on every row of the file, with their SQL."""
-    return {c: sql for c, sql in _outputs(plan, lineage).items() if _CONSTANT.match(sql)}
+def copied_outputs(plan: Plan, lineage: Lineage) -> dict[str, str]:
+    """Table columns left out of the stage, with SQL computing them from staged columns.
+
+    Constants (platform, lineage, unmapped fields) and values derived from other
+    columns (the period of a day row, spend in the reporting currency) cost
+    nothing to compute while copying, and writing them twice would.
+    """
+    outputs = _outputs(plan, lineage)
+    copied = {c: sql for c, sql in outputs.items() if _CONSTANT.match(sql)}
+    if (plan.column("date") or _day_index(plan)) and not plan.column("hour"):
+        copied |= {"period_start": "date", "period_end": "date", "ts": "CAST(date AS TIMESTAMP)"}
+    if plan.target == "ad_performance":
+        reporting = literal(lineage.reporting_currency)
+        currency = copied.get("currency", "currency")
+        rate = f"CASE WHEN {currency} = {reporting} THEN CAST(1.0 AS DOUBLE) END"
+        copied |= {"fx_rate": rate, "spend": f"spend_original * {rate}"}
+    return copied
 
 
-def flag_columns(plan: Plan) -> list[str]:
-    """Names of the check columns ``clean_query`` adds for ``plan`` (see module docstring)."""
-    names = []
-    for name in numeric_fields(plan):
-        names += [f"_other_{name}", f"_example_{name}"]
-    names += [n for n in ("_off_ctr", "_off_cpc") if n in _checks(plan, numeric_fields(plan))]
-    return names
+def profile_aggregates(plan: Plan) -> list[str]:
+    """Aggregates over staged rows for the quality checks, named for ``quality.score``.
+
+    ``_other_<field>`` counts numbers written in the other decimal convention and
+    ``_example_<field>`` shows one; ``_off_ctr``/``_off_cpc`` count exported ratios
+    that disagree with the row's counts. Only loadable rows are counted.
+    """
+    ok = "_reason IS NULL"
+    parts = []
+    for bit, name in enumerate(numeric_fields(plan)):
+        parts.append(f"count(*) FILTER (WHERE {ok} AND _flags & {1 << bit} <> 0) AS _other_{name}")
+        parts.append(f"min(_examples[{bit + 1}]) AS _example_{name}")
+    for bit, ratio in _RATIO_BITS.items():
+        if ratio in _ratio_checks(plan):
+            parts.append(
+                f"count(*) FILTER (WHERE {ok} AND _flags & {1 << bit} <> 0) AS _off_{ratio}"
+            )
+    return parts
 
 
 def _csv_cell(column: str, delimiter: str) -> str:
@@ -170,35 +195,61 @@ def _csv_cell(column: str, delimiter: str) -> str:
     return f"coalesce(CASE WHEN {needs} THEN {quoted} ELSE {column} END, '')"
 
 
-def _checks(plan: Plan, numbers: list[str]) -> str:
-    parts = []
-    for name in numbers:
-        other = f"k_{name} = {OTHER_CONVENTION}"
-        parts.append(f"coalesce({other}, false) AS _other_{name}")
-        parts.append(f"CASE WHEN {other} THEN {plan.column(name)} END AS _example_{name}")
-    if {"ctr", "clicks", "impressions"} <= set(numbers):
+_RATIO_BITS = {24: "ctr", 25: "cpc"}
+
+
+def _ratio_checks(plan: Plan) -> dict[str, str]:
+    """Exported ratios that disagree with the row's own counts (beyond rounding)."""
+    numbers = set(numeric_fields(plan))
+    checks = {}
+    if {"ctr", "clicks", "impressions"} <= numbers:
         computed = "100.0 * f_clicks / nullif(f_impressions, 0)"
-        parts.append(f"coalesce(abs(f_ctr - {computed}) > 0.011 + 0.01 * f_ctr, false) AS _off_ctr")
-    if {"cpc", "spend", "clicks"} <= set(numbers):
-        computed = "f_spend / nullif(f_clicks, 0)"
-        parts.append(f"coalesce(abs(f_cpc - {computed}) > 0.011 + 0.01 * f_cpc, false) AS _off_cpc")
-    return "".join(f",\n    {p}" for p in parts)
+        checks["ctr"] = f"abs(f_ctr - {computed}) > 0.011 + 0.01 * f_ctr"
+    if {"cpc", "spend", "clicks"} <= numbers:
+        checks["cpc"] = "abs(f_cpc - f_spend / nullif(f_clicks, 0)) > 0.011 + 0.01 * f_cpc"
+    return checks
+
+
+def _checks(plan: Plan, numbers: list[str]) -> str:
+    """``_flags`` (one bit per finding) and ``_examples`` (cells, only on flagged rows)."""
+    other = [f"coalesce(k_{name} = {OTHER_CONVENTION}, false)" for name in numbers]
+    bits = [f"CASE WHEN {flag} THEN {1 << bit} ELSE 0 END" for bit, flag in enumerate(other)]
+    ratios = _ratio_checks(plan)
+    bits += [
+        f"CASE WHEN coalesce({ratios[ratio]}, false) THEN {1 << bit} ELSE 0 END"
+        for bit, ratio in _RATIO_BITS.items()
+        if ratio in ratios
+    ]
+    flags = " + ".join(bits) if bits else "0"
+    examples = ", ".join(
+        f"CASE WHEN k_{name} = {OTHER_CONVENTION} THEN {plan.column(name)} END" for name in numbers
+    )
+    any_other = " OR ".join(other) if other else "false"
+    return (
+        f",\n    CAST({flags} AS INTEGER) AS _flags,"
+        f"\n    CASE WHEN {any_other} THEN [{examples}] END AS _examples"
+    )
 
 
 def _footer_filter(plan: Plan) -> str:
     """Exclude the footer rows found at the end of the file (they are checked apart).
 
-    A footer row is recognised by its label, the first non-empty of its first
-    three cells ("Total: Account", "Grand total", a copyright line), compared
-    after the same clean-up every cell gets.
+    A footer row is matched on its first three cells exactly as the reader sees
+    them. The first cell alone rules out every data row cheaply (a date is never
+    "Total: Account"), so the full comparison runs only on candidates.
     """
     layout = plan.layout
     if layout is None or not layout.footer_rows:
         return ""
-    labels = sorted({footer_label(row) for row in layout.footer_rows} - {""})
-    listed = ", ".join(literal(label) for label in labels)
-    first = ", ".join(cell(f"c{i}") for i in range(min(3, layout.column_count)))
-    return f"WHERE coalesce({first}, '') NOT IN ({listed})"
+    width = min(3, layout.column_count)
+    cells = [f"coalesce(c{i}, '')" for i in range(width)]
+    rows = sorted({tuple((row + [""] * width)[:width]) for row in layout.footer_rows})
+    firsts = ", ".join(sorted({literal(row[0]) for row in rows}))
+    matches = " OR ".join(
+        "(" + " AND ".join(f"{c} = {literal(v)}" for c, v in zip(cells, row, strict=True)) + ")"
+        for row in rows
+    )
+    return f"WHERE CASE WHEN {cells[0]} IN ({firsts}) THEN NOT ({matches}) ELSE true END"
 
 
 def footer_label(cells: list[str]) -> str:

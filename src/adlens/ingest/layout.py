@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from adlens.errors import UnreadableFileError
+from adlens.ingest.platforms.base import normalize_header
 
 DELIMITERS = (",", ";", "\t", "|")
 _SEP_LINE = re.compile(r"^\s*\"?sep=(.)\"?\s*$", re.I)
@@ -49,8 +50,6 @@ def find_layout(
     head: list[str], tail: list[str], tail_first_line: int, known_headers: frozenset[str]
 ) -> Layout:
     """Locate delimiter, header and footer of a text export from its first and last lines."""
-    from adlens.ingest.platforms.base import normalize_header
-
     if not any(line.strip() for line in head):
         raise UnreadableFileError(
             "the file holds only blank lines",

@@ -42,7 +42,15 @@ class Mapping:
     currency: str | None
     timezone: str | None
     delimiter: str | None
-    source: Path
+    source: Path | None
+    strict: bool = True  # every named column must exist (mapping files); not for --platform
+
+
+def for_platform(platform: str) -> Mapping:
+    """Skip detection: read a file with a built-in adapter (``--platform meta``)."""
+    from adlens.ingest.platforms import registry
+
+    return Mapping(registry.get(platform), None, None, None, None, None, None, strict=False)
 
 
 def load_mapping(path: Path) -> Mapping:
@@ -127,6 +135,8 @@ def _currency(path: Path, value: Any) -> str | None:
 
 def missing_columns(mapping: Mapping, headers: list[str]) -> list[str]:
     """Mapping columns the file does not have (compared as headers are)."""
+    if not mapping.strict:
+        return []
     present = {normalize_header(h) for h in headers}
     wanted = [alias for aliases in mapping.adapter.fields.values() for alias in aliases]
     return [c for c in wanted if normalize_header(c) not in present]

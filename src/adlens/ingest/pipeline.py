@@ -26,12 +26,13 @@ import duckdb
 from adlens import fx
 from adlens.errors import UnreadableFileError
 from adlens.ingest import checks, quality, restate
+from adlens.ingest.checks import LINEAGE
 from adlens.ingest.clean import (
     MEASURES,
     Lineage,
     clean_query,
-    constant_outputs,
-    flag_columns,
+    copied_outputs,
+    profile_aggregates,
 )
 from adlens.ingest.detect import Rows, detect
 from adlens.ingest.mapping import Mapping
@@ -63,7 +64,7 @@ def inspect_file(path: Path, mapping: Mapping | None = None, preview: int = 10) 
             f"SELECT * EXCLUDE (_blank, _raw) FROM ({query}) WHERE NOT _blank LIMIT {preview}"
         )
         names = [d[0] for d in cur.description]
-        keep = [n for n in names if not n.startswith(("_other_", "_example_", "_off_"))]
+        keep = [n for n in names if n not in ("_flags", "_examples")]
         clean = [
             {k: _jsonable(v) for k, v in zip(names, row, strict=True) if k in keep}
             for row in cur.fetchall()
@@ -161,8 +162,10 @@ class Load:
     def stage(self, progress: Progress | None, *, parallel: bool) -> None:
         """One pass over the file: every row, cleaned, in file order (rowid = row index).
 
-        The stage is a temporary table outside the load transaction, so its rowids
-        start at 0; DuckDB spills it to disk beyond the memory limit.
+        The stage is a scratch table written outside the load transaction, so its
+        rowids start at 0. It lives in the database file (compressed, so memory stays
+        bounded whatever the file's size) and is dropped when the load ends, or when
+        the store is next opened if the process died.
         """
         con = self.con
         drop_csv_errors(con)
@@ -179,7 +182,7 @@ class Load:
             staged=True,
         )
         con.execute("SET preserve_insertion_order = true")
-        _run(con, f"CREATE OR REPLACE TEMP TABLE {STAGE} AS {query}", progress)
+        _run(con, f"CREATE OR REPLACE TABLE {STAGE} AS {query}", progress)
 
     def clean_up(self) -> None:
         self.con.execute(f"DROP TABLE IF EXISTS {STAGE}")
@@ -197,10 +200,12 @@ class Load:
             errors = csv_errors(con) if self.rows is None else []
             line, staged = self._line_numbers(errors)
             loaded = self._copy(line, staged)
-            profile = _profile(con, plan)
-            duplicates = checks.drop_exact_duplicates(
-                con, plan.target, ingest_id, self.workspace, self._read_lines
-            )
+            profile = _profile(con, plan, self.lineage)
+            duplicates = 0
+            if profile["_repeated"]:
+                duplicates = checks.drop_exact_duplicates(
+                    con, plan.target, ingest_id, self.workspace, self._read_lines
+                )
             report.ingest_id = ingest_id
             report.rows_loaded = loaded - duplicates
             report.rows_rejected = int(profile["rejected"]) + len(errors) + duplicates
@@ -235,8 +240,8 @@ class Load:
             for c in (FACT_COLUMNS if plan.target == "ad_performance" else SESSION_COLUMNS)
             if c != "source_row"
         ]
-        constants = constant_outputs(plan, self.lineage)
-        values = [constants.get(c, c) for c in names]
+        copied = copied_outputs(plan, self.lineage)
+        values = [copied.get(c, c) for c in names]
         loaded = fetch_one(
             con,
             f"INSERT INTO {plan.target} ({', '.join(names)}, source_row) "
@@ -394,7 +399,7 @@ def _run(con: duckdb.DuckDBPyConnection, sql: str, progress: Progress | None) ->
     progress(100.0)
 
 
-def _profile(con: duckdb.DuckDBPyConnection, plan: Plan) -> dict[str, Any]:
+def _profile(con: duckdb.DuckDBPyConnection, plan: Plan, lineage: Lineage) -> dict[str, Any]:
     """Counts, check flags and the rejected rows' sums, from the staged file."""
     parts = [
         "count(*) FILTER (WHERE NOT _blank) AS records",
@@ -409,15 +414,18 @@ def _profile(con: duckdb.DuckDBPyConnection, plan: Plan) -> dict[str, Any]:
                 f"sum({column}) FILTER (WHERE _reason IS NOT NULL AND NOT _blank) "
                 f"AS _rejected_{measure}"
             )
-    for flag in flag_columns(plan):
-        if flag.startswith("_example_"):
-            parts.append(f"min({flag}) AS {flag}")
-        else:
-            parts.append(f"count(*) FILTER (WHERE {flag} AND _reason IS NULL) AS {flag}")
+    parts += profile_aggregates(plan)
     cur = con.execute(f"SELECT {', '.join(parts)} FROM {STAGE}")
     names = [d[0] for d in cur.description]
-    row = cur.fetchall()[0]
-    return dict(zip(names, row, strict=True))
+    profile = dict(zip(names, cur.fetchall()[0], strict=True))
+    # Exact repeats within the file, by every stored value (constants aside).
+    business = [c for c in stored if c not in LINEAGE and c not in copied_outputs(plan, lineage)]
+    profile["_repeated"] = fetch_one(
+        con,
+        f"SELECT count(*) - count(DISTINCT hash({', '.join(business)})) FROM {STAGE} "
+        "WHERE _reason IS NULL AND NOT _blank",
+    )[0]
+    return profile
 
 
 def _settle_date_order(

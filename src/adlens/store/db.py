@@ -103,6 +103,7 @@ def open_store(path: Path | str, *, read_only: bool = False) -> Store:
     store = Store(path, con)
     if not read_only:
         _migrate(con)
+        con.execute("DROP TABLE IF EXISTS _adlens_stage")  # scratch of a load that died
     return store
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -117,9 +117,6 @@ class Registry:
                 f"unknown platform {platform!r}; known: {', '.join(sorted(self._adapters))}",
                 hint=hint,
             ) from None
-
-    def __iter__(self) -> Iterator[Adapter]:
-        return iter(self._adapters.values())
 
     def all(self) -> list[Adapter]:
         return list(self._adapters.values())

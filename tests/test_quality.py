@@ -1,0 +1,90 @@
+"""The quality report finds the problems planted in the demo exports, and scores sensibly."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+
+from adlens.demo_data import PLANTED, write_demo_exports
+from adlens.ingest import ingest_file
+from adlens.ingest.quality import WEIGHTS, rows
+from adlens.store import Store
+
+END = date(2025, 6, 30)
+
+
+@pytest.fixture(scope="module")
+def demo_files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    folder = tmp_path_factory.mktemp("demo")
+    return {p.name: p for p in write_demo_exports(folder, end_date=END, days=60)}
+
+
+def recommendations(report: object) -> list[str]:
+    return [r["message"] for r in report.quality["recommendations"]]  # type: ignore[attr-defined]
+
+
+def test_the_bad_day_is_rejected_and_explains_the_totals(
+    store: Store, demo_files: dict[str, Path]
+) -> None:
+    report = ingest_file(store, demo_files["google_ads_campaign_daily.csv"], today=END)
+    planted = PLANTED["google_bad_day"]
+    assert report.rows_rejected == 1
+    assert report.first_rejects[0]["reason"] == "Day 'n/a' is not a date (YYYY-MM-DD)"
+    assert planted.target in report.first_rejects[0]["raw"]
+    assert all(t["explained_by_rejects"] for t in report.totals_check)
+    assert report.quality["dimensions"]["consistency"] == 95.0
+
+
+def test_the_duplicate_row_loads_once(store: Store, demo_files: dict[str, Path]) -> None:
+    report = ingest_file(store, demo_files["tiktok_ads_daily.csv"], today=END)
+    day = PLANTED["tiktok_duplicate_row"].dates(END)[0]
+    assert [r["reason"].startswith("exact duplicate of line") for r in report.first_rejects] == [
+        True
+    ]
+    assert store.query(
+        "SELECT count(*) AS n FROM ad_performance WHERE date = ? AND ad_name = 'UGC video 1'",
+        [day],
+    ) == [{"n": 1}]
+    assert report.quality["dimensions"]["uniqueness"] < 100.0
+
+
+def test_the_two_spellings_are_named(store: Store, demo_files: dict[str, Path]) -> None:
+    report = ingest_file(store, demo_files["meta_ads_daily.csv"], today=END)
+    assert any(
+        "appears with 2 spellings: 'Summer Sale 2025 | Prospecting', "
+        "'summer sale 2025 | prospecting'" in m
+        for m in recommendations(report)
+    )
+
+
+def test_the_tracking_outage_is_visible_in_the_loaded_data(
+    store: Store, demo_files: dict[str, Path]
+) -> None:
+    ingest_file(store, demo_files["google_ads_campaign_daily.csv"], today=END)
+    days = PLANTED["google_tracking_outage"].dates(END)
+    found = store.query(
+        "SELECT date, sum(clicks) AS clicks, sum(conversions) AS conversions FROM ad_performance "
+        "WHERE date IN (?, ?) GROUP BY date ORDER BY date",
+        list(days),
+    )
+    assert [(r["clicks"] > 0, r["conversions"]) for r in found] == [(True, 0.0), (True, 0.0)]
+
+
+def test_fresh_complete_files_score_100(store: Store, demo_files: dict[str, Path]) -> None:
+    report = ingest_file(store, demo_files["microsoft_ads_daily.csv"], today=END)
+    assert report.quality["score"] == 100.0
+    assert report.quality["recommendations"] == []
+
+
+def test_stale_data_loses_timeliness(store: Store, demo_files: dict[str, Path]) -> None:
+    later = END + timedelta(days=46)
+    report = ingest_file(store, demo_files["linkedin_campaign_performance.csv"], today=later)
+    assert report.quality["dimensions"]["timeliness"] == 50.0
+    assert "the newest data is 46 days old (2025-06-30)" in recommendations(report)
+
+
+def test_weights_add_up_and_counts_read_well() -> None:
+    assert sum(WEIGHTS.values()) == pytest.approx(1.0)
+    assert (rows(0), rows(1), rows(2), rows(12_345)) == ("0 rows", "1 row", "2 rows", "12,345 rows")

@@ -1,0 +1,62 @@
+"""The DuckDB store: migrations, reopening, errors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from adlens.errors import UnreadableFileError
+from adlens.store import open_store
+from adlens.store.migrations import MIGRATIONS
+
+
+def test_migrations_run_once_and_reopening_keeps_data(tmp_path: Path) -> None:
+    path = tmp_path / "s.duckdb"
+    with open_store(path) as store:
+        assert store.schema_version == len(MIGRATIONS)
+        store.con.execute("INSERT INTO fx_rates VALUES ('EUR', 'USD', DATE '2025-01-01', 1.1)")
+    with open_store(path) as store:
+        assert store.schema_version == len(MIGRATIONS)
+        assert store.query("SELECT count(*) AS n FROM schema_migrations") == [
+            {"n": len(MIGRATIONS)}
+        ]
+        assert store.query("SELECT rate FROM fx_rates") == [{"rate": 1.1}]
+        tables = {r["table_name"] for r in store.query("SELECT table_name FROM duckdb_tables()")}
+        assert {"ad_performance", "sessions", "ingests", "rejects", "fx_rates"} <= tables
+
+
+def test_data_version_grows_with_loads(tmp_path: Path) -> None:
+    from adlens.ingest import ingest_file
+
+    from .conftest import EXPORTS
+
+    with open_store(tmp_path / "s.duckdb") as store:
+        assert store.data_version() == 0
+        ingest_file(store, EXPORTS / "tiktok_ads_daily.csv")
+        ingest_file(store, EXPORTS / "meta_ads_daily.csv", workspace="other")
+        assert (store.data_version(), store.data_version("other")) == (1, 2)
+
+
+def test_a_transaction_that_fails_stores_nothing(tmp_path: Path) -> None:
+    with open_store(tmp_path / "s.duckdb") as store:
+        with pytest.raises(ZeroDivisionError), store.transaction() as con:
+            con.execute("INSERT INTO fx_rates VALUES ('EUR', 'USD', DATE '2025-01-01', 1.1)")
+            raise ZeroDivisionError
+        assert store.query("SELECT count(*) AS n FROM fx_rates") == [{"n": 0}]
+
+
+def test_not_a_database(tmp_path: Path) -> None:
+    fake = tmp_path / "fake.duckdb"
+    fake.write_text("this is not a database")
+    with pytest.raises(UnreadableFileError, match="not a DuckDB database"):
+        open_store(fake)
+    with pytest.raises(UnreadableFileError, match="is a directory"):
+        open_store(tmp_path)
+
+
+def test_read_only_stores_do_not_migrate(tmp_path: Path) -> None:
+    path = tmp_path / "s.duckdb"
+    open_store(path).close()
+    with open_store(path, read_only=True) as store:
+        assert store.schema_version == len(MIGRATIONS)
