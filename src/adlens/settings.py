@@ -19,7 +19,7 @@ class Settings(BaseSettings):
     reporting_currency: str = Field(
         "USD", min_length=3, max_length=3, description="ISO code `spend` is converted to."
     )
-    memory_limit: str = Field("1GB", description="DuckDB memory limit during loads.")
+    memory_limit: str = Field("512MB", description="DuckDB memory limit during loads.")
 
 
 @lru_cache

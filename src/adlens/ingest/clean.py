@@ -130,7 +130,7 @@ WITH numbered AS (
     SELECT {"row_number() OVER ()" if "_rn" in line_expr else "NULL"} AS _rn, * FROM {relation}
 ),
 v AS (
-    SELECT {line_expr} AS _line, {", ".join(f"{cell(c)} AS {c}, {c} AS r{c[1:]}" for c in raw)}
+    SELECT {line_expr} AS _line, {", ".join(_cells(plan, raw))}
     FROM numbered {_footer_filter(plan)}
 ),
 n AS (SELECT *{"".join(", " + p for p in plains)} FROM v),
@@ -186,6 +186,16 @@ def profile_aggregates(plan: Plan) -> list[str]:
                 f"count(*) FILTER (WHERE {ok} AND _flags & {1 << bit} <> 0) AS _off_{ratio}"
             )
     return parts
+
+
+def _cells(plan: Plan, raw: list[str]) -> list[str]:
+    """Each raw cell under its own name (``r3``) and, cleaned, as ``c3`` when it is mapped.
+
+    Columns no field reads are passed through untouched: cleaning them would cost
+    time on every row for nothing.
+    """
+    mapped = {f"c{i}" for i in plan.mapping.values()}
+    return [f"{cell(c) if c in mapped else c} AS {c}, {c} AS r{c[1:]}" for c in raw]
 
 
 def _csv_cell(column: str, delimiter: str) -> str:

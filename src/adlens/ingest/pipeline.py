@@ -40,6 +40,7 @@ from adlens.ingest.plan import Plan
 from adlens.ingest.read import csv_errors, csv_relation, drop_csv_errors, rows_relation
 from adlens.ingest.report import IngestReport
 from adlens.ingest.source import TextFile, Workbook, blank_lines, open_source, read_lines
+from adlens.ingest.values import settle_date_order
 from adlens.schema import FACT_COLUMNS, SESSION_COLUMNS
 from adlens.settings import Settings, get_settings
 from adlens.store import Store
@@ -101,9 +102,16 @@ def ingest_file(
         )
         report.detection = plan.describe()
         load = Load(
-            store, plan, source, rows, report, settings, workspace or settings.workspace, Path(tmp)
+            store,
+            plan,
+            source,
+            rows,
+            report,
+            settings,
+            workspace or settings.workspace,
+            Path(tmp),
+            today,
         )
-        load.today = today
         previous = fetch_one(
             store.con,
             "SELECT max(ingest_id) FROM ingests WHERE workspace = ? AND file_hash = ? "
@@ -119,12 +127,12 @@ def ingest_file(
         _settle_date_order(store.con, plan, source, rows)
         store.con.execute(f"SET memory_limit = '{settings.memory_limit}'")
         try:
-            load.stage(progress, parallel=True)
-        except duckdb.Error as exc:
-            if "parallel=false" not in str(exc):
-                raise _unreadable(path, exc) from exc
-            load.stage(progress, parallel=False)  # quoted line breaks: read serially
-        try:
+            try:
+                load.stage(progress, parallel=True)
+            except duckdb.Error as exc:
+                if "parallel=false" not in str(exc):
+                    raise
+                load.stage(progress, parallel=False)  # quoted line breaks: read serially
             load.commit()
         except duckdb.Error as exc:
             raise _unreadable(path, exc) from exc
@@ -152,11 +160,11 @@ class Load:
     settings: Settings
     workspace: str
     workdir: Path
+    today: date | None = None  # judge freshness as of this day (default: today)
 
     def __post_init__(self) -> None:
         self.con = self.store.con
         self.started = datetime.now(UTC)
-        self.today: date | None = None
         self.lineage = Lineage(0, self.workspace, self.source.path.name, "")
 
     def stage(self, progress: Progress | None, *, parallel: bool) -> None:
@@ -422,8 +430,8 @@ def _profile(con: duckdb.DuckDBPyConnection, plan: Plan, lineage: Lineage) -> di
     business = [c for c in stored if c not in LINEAGE and c not in copied_outputs(plan, lineage)]
     profile["_repeated"] = fetch_one(
         con,
-        f"SELECT count(*) - count(DISTINCT hash({', '.join(business)})) FROM {STAGE} "
-        "WHERE _reason IS NULL AND NOT _blank",
+        f"SELECT count(*) FROM (SELECT hash({', '.join(business)}) AS h FROM {STAGE} "
+        "WHERE _reason IS NULL AND NOT _blank GROUP BY h HAVING count(*) > 1)",
     )[0]
     return profile
 
@@ -436,30 +444,20 @@ def _settle_date_order(
     if not fmt or not fmt.ambiguous or rows is not None or not isinstance(source, TextFile):
         return
     columns = [plan.column(n) for n in ("date", "period_start", "period_end") if plan.column(n)]
-    relation = csv_relation(plan, source)
-    parts = []
-    for column in columns:
-        for position in (1, 2):
-            part = f"try_cast(regexp_extract({column}, '^(\\d+)\\D(\\d+)', {position}) AS INTEGER)"
-            parts.append(f"max({part})")
+    parts = [
+        f"max(try_cast(regexp_extract({column}, '^(\\d+)\\D(\\d+)', {position}) AS INTEGER))"
+        for position in (1, 2)
+        for column in columns
+    ]
+    relation = csv_relation(plan, source, parallel=False)  # any file, quoted line breaks too
     row = fetch_one(con, f"SELECT {', '.join(parts)} FROM {relation}")
     drop_csv_errors(con)
-    if not row:
-        return
-    firsts, seconds = [v for v in row[0::2] if v], [v for v in row[1::2] if v]
-    from adlens.ingest.values import DateFormat, _twin, human_format
-
-    primary = fmt.formats[0]
-    day_first = primary.startswith("%d")
-    if any(v > 12 for v in firsts):
-        decided = primary if day_first else _twin(primary)
-    elif any(v > 12 for v in seconds):
-        decided = _twin(primary) if day_first else primary
-    else:
-        return  # still ambiguous: keep the platform's default and its note
-    plan.date_format = DateFormat([decided, *fmt.formats[1:]])
-    plan.notes = [n for n in plan.notes if n != fmt.note]
-    plan.notes.append(f"dates read as {human_format(decided)}, decided from the whole file")
+    half = len(columns)
+    decided = settle_date_order(fmt, max(row[:half], default=None), max(row[half:], default=None))
+    if decided:
+        plan.date_format = decided
+        plan.notes = [n for n in plan.notes if n != fmt.note]
+        plan.notes.append(f"dates read as {decided.display}, decided from the whole file")
 
 
 def _jsonable(value: Any) -> Any:

@@ -196,6 +196,29 @@ def infer_date_format(values: list[str], *, day_first: bool = False) -> DateForm
     return DateFormat(formats, ambiguous, note)
 
 
+def settle_date_order(
+    fmt: DateFormat, first_max: int | None, second_max: int | None
+) -> DateFormat | None:
+    """Decide D/M vs M/D from the largest first and second number in every date.
+
+    >>> settle_date_order(DateFormat(["%m/%d/%Y"], ambiguous=True), 12, 25).formats
+    ['%m/%d/%Y']
+    >>> settle_date_order(DateFormat(["%m/%d/%Y"], ambiguous=True), 25, 12).formats
+    ['%d/%m/%Y']
+    >>> settle_date_order(DateFormat(["%m/%d/%Y"], ambiguous=True), 12, 12) is None
+    True
+    """
+    primary = fmt.formats[0]
+    day_first = primary.startswith("%d")
+    if first_max and first_max > 12:  # the first number is a day
+        decided = primary if day_first else _twin(primary)
+    elif second_max and second_max > 12:  # the second number is a day
+        decided = _twin(primary) if day_first else primary
+    else:
+        return None
+    return DateFormat([decided, *fmt.formats[1:]])
+
+
 def _twin(fmt: str) -> str:
     swap = {"%m": "%d", "%d": "%m"}
     return re.sub(r"%[md]", lambda m: swap[m.group(0)], fmt)
