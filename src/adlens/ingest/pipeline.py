@@ -112,14 +112,9 @@ def ingest_file(
             Path(tmp),
             today,
         )
-        previous = fetch_one(
-            store.con,
-            "SELECT max(ingest_id) FROM ingests WHERE workspace = ? AND file_hash = ? "
-            "AND status = 'loaded'",
-            [load.workspace, source.sha256],
-        )[0]
+        previous = _loaded_before(store, load.workspace, source)
         if previous is not None:
-            report.status, report.duplicate_of = "duplicate", int(previous)
+            report.status, report.duplicate_of = "duplicate", previous
             report.warnings.append(
                 f"this file was already loaded as ingest {previous}; nothing was added"
             )
@@ -140,6 +135,28 @@ def ingest_file(
             load.clean_up()
     report.seconds = round(time.perf_counter() - clock, 3)
     return report
+
+
+def _loaded_before(store: Store, workspace: str, source: TextFile | Workbook) -> int | None:
+    """The ingest that already loaded this exact content, if any.
+
+    Only files of the same size can match, so the (background) hash is awaited
+    only when one exists.
+    """
+    same_size = fetch_one(
+        store.con,
+        "SELECT count(*) FROM ingests WHERE workspace = ? AND file_bytes = ? AND status = 'loaded'",
+        [workspace, source.size],
+    )[0]
+    if not same_size:
+        return None
+    previous = fetch_one(
+        store.con,
+        "SELECT max(ingest_id) FROM ingests WHERE workspace = ? AND file_hash = ? "
+        "AND status = 'loaded'",
+        [workspace, source.sha256],
+    )[0]
+    return None if previous is None else int(previous)
 
 
 def _unreadable(path: Path, exc: Exception) -> UnreadableFileError:

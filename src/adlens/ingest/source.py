@@ -12,6 +12,7 @@ from __future__ import annotations
 import codecs
 import hashlib
 import tempfile
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -25,6 +26,37 @@ XLSX_MAGIC = b"PK\x03\x04"
 XLS_MAGIC = b"\xd0\xcf\x11\xe0"
 
 
+class Digest:
+    """The SHA-256 of a file, computed in a background thread.
+
+    Hashing a large export takes as long as reading it; loads start meanwhile and
+    ask for the digest only when they need it (hashlib releases the GIL).
+    """
+
+    def __init__(self, path: Path) -> None:
+        self._value: str | None = None
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, args=(path,), daemon=True)
+        self._thread.start()
+
+    def _run(self, path: Path) -> None:
+        try:
+            digest = hashlib.sha256()
+            with path.open("rb") as fh:
+                while chunk := fh.read(CHUNK):
+                    digest.update(chunk)
+            self._value = digest.hexdigest()
+        except BaseException as exc:  # re-raised where the digest is needed
+            self._error = exc
+
+    def hexdigest(self) -> str:
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        assert self._value is not None
+        return self._value
+
+
 @dataclass
 class TextFile:
     """A delimited text file as later stages see it (always UTF-8 on disk)."""
@@ -32,12 +64,16 @@ class TextFile:
     path: Path  # the file the user named
     utf8_path: Path  # what DuckDB reads: ``path`` itself, or a transcoded copy
     encoding: str
-    sha256: str
+    digest: Digest
     size: int
     line_count: int
     head: list[str] = field(default_factory=list)  # first lines, decoded
     tail: list[str] = field(default_factory=list)  # last lines, decoded
     tail_first_line: int = 1  # physical line number of tail[0]
+
+    @property
+    def sha256(self) -> str:
+        return self.digest.hexdigest()
 
 
 @dataclass
@@ -45,16 +81,12 @@ class Workbook:
     """An XLSX/XLS file: read with calamine, never through DuckDB extensions."""
 
     path: Path
-    sha256: str
+    digest: Digest
     size: int
 
-
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        while chunk := fh.read(CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()
+    @property
+    def sha256(self) -> str:
+        return self.digest.hexdigest()
 
 
 def open_source(path: Path, workdir: Path | None = None) -> TextFile | Workbook:
@@ -71,7 +103,7 @@ def open_source(path: Path, workdir: Path | None = None) -> TextFile | Workbook:
     with path.open("rb") as fh:
         start = fh.read(HEAD_BYTES)
     if start.startswith((XLSX_MAGIC, XLS_MAGIC)):
-        return Workbook(path, sha256_of(path), size)
+        return Workbook(path, Digest(path), size)
     encoding = _detect_encoding(start, path)
     if encoding in ("utf-8", "utf-8-sig"):
         return _scan(path, path, encoding, size)
@@ -79,7 +111,7 @@ def open_source(path: Path, workdir: Path | None = None) -> TextFile | Workbook:
     utf8_path = workdir / (path.stem + ".utf8.csv")
     _transcode(path, utf8_path, encoding)
     text = _scan(utf8_path, utf8_path, "utf-8", utf8_path.stat().st_size)
-    text.path, text.encoding, text.size, text.sha256 = path, encoding, size, sha256_of(path)
+    text.path, text.encoding, text.size, text.digest = path, encoding, size, Digest(path)
     return text
 
 
@@ -132,15 +164,14 @@ def _has_bom(path: Path) -> bool:
 
 
 def _scan(path: Path, utf8_path: Path, encoding: str, size: int) -> TextFile:
-    """One pass: hash and count lines; keep the head and tail text."""
-    digest = hashlib.sha256()
+    """Count lines and keep the head and tail text; the hash runs alongside."""
+    digest = Digest(path)
     lines = 0
     head = b""
     last = b""
     ends_with_newline = True
     with path.open("rb") as fh:
         while chunk := fh.read(CHUNK):
-            digest.update(chunk)
             if len(head) < HEAD_BYTES:
                 head += chunk[: HEAD_BYTES - len(head)]
             lines += chunk.count(b"\n")
@@ -154,7 +185,7 @@ def _scan(path: Path, utf8_path: Path, encoding: str, size: int) -> TextFile:
         path=path,
         utf8_path=utf8_path,
         encoding=encoding,
-        sha256=digest.hexdigest(),
+        digest=digest,
         size=size,
         line_count=lines,
         head=head_text,
