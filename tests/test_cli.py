@@ -174,3 +174,14 @@ def test_the_installed_script_runs(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["reports"][0]["rows_loaded"] == 3
     assert done.stderr == ""  # no progress bar when stderr is not a terminal
+
+
+def test_compact_command(tmp_path: Path) -> None:
+    db = str(tmp_path / "x.duckdb")
+    run("ingest", str(EXPORTS / "tiktok_ads_daily.csv"), "--db", db)
+    code, out, _ = run("compact", "--db", db)
+    assert code == 0 and "ad_performance: 3 rows rewritten in time order" in out
+    assert json.loads(run("compact", "--db", db, "--json")[1]) == {
+        "ad_performance": 3,
+        "sessions": 0,
+    }

@@ -60,3 +60,18 @@ def test_read_only_stores_do_not_migrate(tmp_path: Path) -> None:
     open_store(path).close()
     with open_store(path, read_only=True) as store:
         assert store.schema_version == len(MIGRATIONS)
+
+
+def test_compact_rewrites_facts_in_time_order_and_keeps_them(tmp_path: Path) -> None:
+    from adlens.ingest import ingest_file
+
+    from .conftest import EXPORTS
+
+    with open_store(tmp_path / "s.duckdb") as store:
+        for name in ("tiktok_ads_daily.csv", "google_ads_campaign_daily.csv", "meta_ads_daily.csv"):
+            ingest_file(store, EXPORTS / name)
+        before = store.query("SELECT * FROM ad_performance ORDER BY ALL")
+        assert store.compact() == {"ad_performance": 12, "sessions": 0}
+        assert store.query("SELECT * FROM ad_performance ORDER BY ALL") == before
+        dates = [r["date"] for r in store.query("SELECT date FROM ad_performance")]
+        assert dates == sorted(dates)

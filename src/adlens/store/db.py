@@ -13,6 +13,7 @@ from adlens.errors import StoreLockedError, UnreadableFileError
 from adlens.store.migrations import MIGRATIONS
 
 SCHEMA_VERSION = len(MIGRATIONS)
+CLUSTERED = ("ad_performance", "sessions")
 
 
 class Store:
@@ -56,6 +57,29 @@ class Store:
     def schema_version(self) -> int:
         row = fetch_one(self.con, "SELECT coalesce(max(version), 0) FROM schema_migrations")
         return int(row[0])
+
+    def compact(self) -> dict[str, int]:
+        """Rewrite the fact tables in (workspace, date, platform) order, in one transaction.
+
+        Loads append each file in its own order (exports are usually by day already);
+        after many loads, compacting makes every row group cover a short time span,
+        so DuckDB's min/max statistics skip most of the table for time-range queries.
+        Returns the rows rewritten per table.
+        """
+        rewritten: dict[str, int] = {}
+        with self.transaction() as con:
+            for table in CLUSTERED:
+                con.execute(
+                    f"CREATE OR REPLACE TEMP TABLE _adlens_sorted AS SELECT * FROM {table} "
+                    "ORDER BY workspace, date NULLS LAST, platform, period_start"
+                )
+                con.execute(f"DELETE FROM {table}")
+                rewritten[table] = int(
+                    fetch_one(con, f"INSERT INTO {table} SELECT * FROM _adlens_sorted")[0]
+                )
+                con.execute("DROP TABLE _adlens_sorted")
+        self.con.execute("CHECKPOINT")
+        return rewritten
 
     def data_version(self, workspace: str = "default") -> int:
         """A number that grows with every load into the workspace (cache keys use it)."""
