@@ -34,7 +34,7 @@ from adlens.ingest.values import (
     number_sql,
     plain_number_sql,
 )
-from adlens.schema import FACT_COLUMNS, SESSION_COLUMNS
+from adlens.schema import FACT_COLUMNS, FACT_FIELDS, SESSION_COLUMNS
 
 MEASURES = {
     "ad_performance": ("spend", "impressions", "clicks", "conversions", "conversion_value"),
@@ -44,19 +44,12 @@ COUNTS = frozenset({"impressions", "clicks", "sessions", "engaged_sessions", "us
 NON_NEGATIVE = frozenset(MEASURES["ad_performance"] + MEASURES["sessions"])
 DATES = ("date", "period_start", "period_end")
 _CONVERSION_RESULT = "purchase|lead|conversion|registration|complete_payment|checkout"
-_UTM = ("utm_source", "utm_medium", "utm_campaign", "utm_content", "utm_term")
-_TEXT = (
-    "account_id",
-    "account_name",
-    "campaign_id",
-    "campaign_name",
-    "ad_group_id",
-    "ad_group_name",
-    "ad_id",
-    "ad_name",
-    "keyword",
-    "match_type",
-    "search_term",
+_UTM = tuple(name for name in FACT_FIELDS if name.startswith("utm_"))
+# Text fields stored as exported (UTMs also come from URLs; hour and url are not stored).
+_TEXT = tuple(
+    name
+    for name, field in FACT_FIELDS.items()
+    if field.kind == "text" and name not in (*_UTM, "url", "hour")
 )
 
 
