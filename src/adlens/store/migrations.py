@@ -117,6 +117,18 @@ CREATE TABLE fx_rates (
 )
 """
 
+METRICS_DDL = """
+CREATE TABLE metrics (
+    workspace VARCHAR NOT NULL DEFAULT 'default',
+    name VARCHAR NOT NULL,
+    expression VARCHAR NOT NULL,
+    format VARCHAR,
+    description VARCHAR,
+    created_at TIMESTAMPTZ NOT NULL DEFAULT now(),
+    PRIMARY KEY (workspace, name)
+)
+"""
+
 MIGRATIONS: tuple[tuple[str, ...], ...] = (
     (
         FACT_DDL,
@@ -126,4 +138,6 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         FX_DDL,
         "CREATE SEQUENCE ingest_id_seq START 1",
     ),
+    # Custom metrics of the query engine's semantic layer (adlens.query.metrics).
+    (METRICS_DDL,),
 )

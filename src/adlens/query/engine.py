@@ -1,0 +1,226 @@
+"""Run a query (either shape) on the store's DuckDB connection: plan, compile, execute.
+
+``run_query`` returns a ``QueryResult``: ``data`` (rows as dicts keyed by member name, see
+``plan``) and ``metadata``:
+
+- ``query_time``: seconds, from the request to the last value converted;
+- ``row_count``, ``rollup`` (which rollup answered; ``"base"`` = the fact table),
+  ``source`` (the table read), ``shape`` (``spec`` or ``cube``);
+- ``data_version`` (``Store.data_version``: grows with every load) and ``last_load`` (when
+  the workspace's last load finished, ISO 8601, or null);
+- ``range_rows_excluded`` and ``grain_rows_excluded``: ``{"count", "reason"}``: range rows
+  (exports without a per-day breakdown) not counted, and rows of a grain coarser than the
+  buckets (day rows in an hourly series), which are never split;
+- ``timezone``, ``granularity``, ``time_range`` / ``compare_range`` (as resolved:
+  ``[start, end)``, ISO 8601 in the query's zone), ``annotation`` (type and format of each
+  key) and ``sql`` (the DuckDB SQL executed; its one parameter, ``$1``, is the workspace).
+
+Values are JSON-safe: dates and times as ISO strings (``ts.day`` etc. as ``YYYY-MM-DD``,
+sub-day buckets as local wall time ``YYYY-MM-DDTHH:MM:SS``), never NaN or Infinity.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from adlens.query.compile import Source, choose_source, compile_exclusions, compile_plan
+from adlens.query.expression import compile_definition
+from adlens.query.metrics import load_custom
+from adlens.query.plan import QueryPlan
+from adlens.query.request import normalise
+from adlens.query.semantic import CustomDefinition, Registry
+from adlens.query.timerange import GRAIN_SECONDS
+from adlens.store import Store
+
+
+@dataclass
+class QueryResult:
+    """Rows and metadata of one query."""
+
+    data: list[dict[str, Any]]
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        """``{"data": ..., "metadata": ...}``, the response body."""
+        return {"data": self.data, "metadata": self.metadata}
+
+
+def run_query(
+    store: Store,
+    request: Mapping[str, Any],
+    *,
+    workspace: str = "default",
+    now: datetime | None = None,
+) -> QueryResult:
+    """Answer a dashboard query of either shape over one workspace.
+
+    ``now`` (default: the current time) anchors relative ranges such as "last 7 days".
+
+    >>> import tempfile, os
+    >>> from adlens.store import open_store
+    >>> with open_store(os.path.join(tempfile.mkdtemp(), "q.duckdb")) as store:
+    ...     result = run_query(store, {"measures": ["spend", "ctr"]})
+    >>> result.data, result.metadata["row_count"], result.metadata["rollup"]
+    ([{'spend': None, 'ctr': None}], 1, 'base')
+    """
+    started = time.perf_counter()
+    plan = plan_query(store, request, workspace=workspace, now=now)
+    return execute(store, plan, workspace=workspace, started=started)
+
+
+def plan_query(
+    store: Store,
+    request: Mapping[str, Any],
+    *,
+    workspace: str = "default",
+    now: datetime | None = None,
+) -> QueryPlan:
+    """The normalised plan of a request (custom metrics read from the workspace if named)."""
+    registry = Registry(custom=_LazyCustom(store, workspace), compile_custom=compile_definition)
+    return normalise(request, registry, now=now)
+
+
+def render(plan: QueryPlan, dialect: str = "duckdb") -> str:
+    """The SQL of ``plan`` in a sqlglot dialect (``duckdb``, ``postgres``, ...)."""
+    return compile_plan(plan).sql(dialect=dialect, copy=False)
+
+
+def execute(
+    store: Store, plan: QueryPlan, *, workspace: str = "default", started: float | None = None
+) -> QueryResult:
+    """Run a plan on the store's DuckDB connection."""
+    started = time.perf_counter() if started is None else started
+    source = choose_source(plan)
+    sql = compile_plan(plan, source).sql(dialect="duckdb", copy=False)
+    cursor = store.con.execute(sql, [workspace])
+    names = [d[0] for d in cursor.description]
+    rows = cursor.fetchall()
+    data = [{name: _json_value(v) for name, v in zip(names, row, strict=True)} for row in rows]
+    metadata = _metadata(store, plan, source, workspace)
+    metadata["sql"] = sql
+    metadata["row_count"] = len(data)
+    metadata["query_time"] = time.perf_counter() - started
+    return QueryResult(data, metadata)
+
+
+def _metadata(store: Store, plan: QueryPlan, source: Source, workspace: str) -> dict[str, Any]:
+    range_rows, grain_rows = _excluded(store, plan, source, workspace)
+    last = store.con.execute(
+        "SELECT max(finished_at) FROM ingests WHERE workspace = ?", [workspace]
+    ).fetchall()[0][0]
+    return {
+        "query_time": 0.0,
+        "row_count": 0,
+        "rollup": source.rollup,
+        "source": source.table,
+        "shape": plan.shape,
+        "data_version": store.data_version(workspace),
+        "last_load": last.isoformat() if last is not None else None,
+        "range_rows_excluded": {
+            "count": range_rows,
+            "reason": _range_reason(plan) if range_rows else None,
+        },
+        "grain_rows_excluded": {
+            "count": grain_rows,
+            "reason": _grain_reason(plan) if grain_rows else None,
+        },
+        "timezone": plan.timezone,
+        "granularity": plan.granularity.name if plan.granularity else None,
+        "time_range": plan.time_range.to_json() if plan.time_range else None,
+        "compare_range": plan.compare_range.to_json() if plan.compare_range else None,
+        "annotation": _annotation(plan),
+    }
+
+
+def _excluded(store: Store, plan: QueryPlan, source: Source, workspace: str) -> tuple[int, int]:
+    query = compile_exclusions(plan, source)
+    if query is None:
+        return 0, 0
+    row = store.con.execute(query.sql(dialect="duckdb", copy=False), [workspace]).fetchall()[0]
+    return int(row[0] or 0), int(row[1] or 0)
+
+
+def _range_reason(plan: QueryPlan) -> str:
+    if plan.granularity is not None:
+        return (
+            "range rows (exports without a per-day breakdown) are never spread over time "
+            "buckets; query without a granularity to count them, or re-export with a Day "
+            "breakdown"
+        )
+    return (
+        "their reporting period is not wholly inside the query's time range (or its bounds "
+        "are unknown); widen the range to cover it, or re-export with a Day breakdown"
+    )
+
+
+def _grain_reason(plan: QueryPlan) -> str:
+    assert plan.granularity is not None
+    size = plan.granularity.seconds
+    grains = " and ".join(g for g, seconds in GRAIN_SECONDS.items() if seconds > size)
+    return (
+        f"{grains} rows cannot be split into {plan.granularity.name} buckets; ask for a "
+        "coarser granularity to count them"
+    )
+
+
+def _annotation(plan: QueryPlan) -> dict[str, dict[str, Any]]:
+    notes: dict[str, dict[str, Any]] = {}
+    if plan.time_key and plan.granularity:
+        notes[plan.time_key] = {"type": "time", "granularity": plan.granularity.name}
+    for d in plan.dimensions:
+        notes[d.key] = {"type": "dimension", "description": d.dimension.description}
+    for m in plan.measures:
+        notes[m.key] = {
+            "type": "measure",
+            "measure": m.measure.name,
+            "format": m.measure.format,
+            "platforms": list(m.platforms) if m.platforms else None,
+        }
+        if plan.compare:
+            notes[f"{m.key}_previous"] = {"type": "previous", "format": m.measure.format}
+            notes[f"{m.key}_change"] = {"type": "change", "format": "percent"}
+    for key in plan.share:
+        notes[f"{key}_share"] = {"type": "share", "format": "percent"}
+    return notes
+
+
+def _json_value(value: object) -> object:
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, Decimal):
+        number = float(value)
+        return number if math.isfinite(number) else None
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
+class _LazyCustom(Mapping[str, CustomDefinition]):
+    """The workspace's custom metrics, read on first use (built-in-only queries never read)."""
+
+    def __init__(self, store: Store, workspace: str) -> None:
+        self._store = store
+        self._workspace = workspace
+        self._loaded: dict[str, CustomDefinition] | None = None
+
+    def _all(self) -> dict[str, CustomDefinition]:
+        if self._loaded is None:
+            self._loaded = load_custom(self._store, self._workspace)
+        return self._loaded
+
+    def __getitem__(self, name: str) -> CustomDefinition:
+        return self._all()[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._all())
+
+    def __len__(self) -> int:
+        return len(self._all())
