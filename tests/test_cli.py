@@ -185,3 +185,69 @@ def test_compact_command(tmp_path: Path) -> None:
         "ad_performance": 3,
         "sessions": 0,
     }
+
+
+def test_query_command_in_every_format(tmp_path: Path) -> None:
+    db = str(tmp_path / "x.duckdb")
+    run("ingest", str(EXPORTS / "google_ads_campaign_daily.csv"), "--db", db)
+    cube = {
+        "measures": ["spend", "clicks"],
+        "dimensions": ["campaign_name"],
+        "timeDimensions": [{"dimension": "ts", "dateRange": ["2025-03-01", "2025-03-03"]}],
+        "order": {"spend": "desc"},
+    }
+    code, out, _ = run("query", json.dumps(cube), "--db", db, "--format", "json")
+    assert code == 0
+    assert json.loads(out)["data"] == [
+        {"campaign_name": "Generic_US_Search", "spend": 2064.48, "clicks": 1104},
+        {"campaign_name": "Brand_US_Search", "spend": 1044.95, "clicks": 2524},
+    ]
+    query_file = tmp_path / "q.json"
+    query_file.write_text(json.dumps(cube))
+    code, out, _ = run("query", str(query_file), "--db", db, "--format", "csv")
+    assert out.splitlines() == [
+        "campaign_name,spend,clicks",
+        "Generic_US_Search,2064.48,1104",
+        "Brand_US_Search,1044.95,2524",
+    ]
+    wide = runner.invoke(app, ["query", json.dumps(cube), "--db", db], env={"COLUMNS": "160"})
+    assert "Generic_US_Search" in wide.stdout and "answered by base" in wide.stdout
+    code, _, err = run("query", "{not json", "--db", db)
+    assert code == 2 and "not valid JSON" in err
+    code, _, err = run("query", '{"measures": ["spendd"]}', "--db", db)
+    assert code == 2 and "did you mean" in err.lower()
+
+
+def test_metrics_commands(tmp_path: Path) -> None:
+    db = str(tmp_path / "x.duckdb")
+    run("ingest", str(EXPORTS / "google_ads_campaign_daily.csv"), "--db", db)
+    code, out, _ = run(
+        "metrics",
+        "add",
+        "brand_spend",
+        "SUM(CASE WHEN campaign_name = 'Brand_US_Search' THEN spend ELSE 0 END)",
+        "--description",
+        "brand search spend",
+        "--db",
+        db,
+    )
+    assert code == 0 and "reads ad_performance" in out
+    result = json.loads(
+        run("query", '{"measures": ["brand_spend"]}', "--db", db, "--format", "json")[1]
+    )
+    assert result["data"] == [{"brand_spend": pytest.approx(1044.95)}]
+    assert [m["name"] for m in json.loads(run("metrics", "list", "--db", db, "--json")[1])] == [
+        "brand_spend"
+    ]
+    assert "brand search spend" in run("metrics", "list", "--db", db)[1]
+    code, _, err = run("metrics", "add", "evil", "spend); DROP TABLE ingests; --", "--db", db)
+    assert code == 2 and "not allowed" in err
+    metrics_file = write(
+        tmp_path / "m.yaml", "metrics:\n  cost_per_k: 1000 * spend / impressions\n"
+    )
+    assert (
+        "1 metrics loaded: cost_per_k" in run("metrics", "load", str(metrics_file), "--db", db)[1]
+    )
+    assert run("metrics", "remove", "brand_spend", "--db", db)[1].strip() == "removed brand_spend"
+    code, _, err = run("metrics", "remove", "brand_spend", "--db", db)
+    assert code == 2 and "no custom metric" in err

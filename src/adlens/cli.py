@@ -35,6 +35,8 @@ app = typer.Typer(
 )
 fx_app = typer.Typer(help="Exchange rates used to convert spend to the reporting currency.")
 app.add_typer(fx_app, name="fx")
+metrics_app = typer.Typer(help="Custom metrics: named, checked expressions over the measures.")
+app.add_typer(metrics_app, name="metrics")
 
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -65,8 +67,21 @@ T = TypeVar("T")
 
 
 def main() -> None:
-    """Entry point of the ``adlens`` script."""
-    app()
+    """Entry point of the ``adlens`` script.
+
+    An unexpected failure prints one line and exit code 3; ``ADLENS_DEBUG=1`` shows the
+    traceback for a bug report.
+    """
+    import os
+
+    try:
+        app(standalone_mode=True)
+    except Exception as exc:
+        if os.environ.get("ADLENS_DEBUG"):
+            raise
+        err.print(f"[bold red]internal error:[/] {type(exc).__name__}: {exc}", markup=True)
+        err.print("  what to do: run again with ADLENS_DEBUG=1 and report the traceback")
+        raise SystemExit(3) from None
 
 
 @contextmanager
@@ -492,6 +507,179 @@ def fx_list(db: DbOption = None, as_json: JsonOption = False) -> None:
             f"1 {row['currency']} = {row['rate']} {row['reporting_currency']} "
             f"from {row['valid_from']}"
         )
+
+
+WorkspaceOption = Annotated[
+    str | None, typer.Option(help="Workspace to read [default: $ADLENS_WORKSPACE].")
+]
+
+
+@app.command()
+def query(
+    request: Annotated[
+        str, typer.Argument(help="The query as JSON, or the path of a JSON file, or - for stdin.")
+    ],
+    db: DbOption = None,
+    workspace: WorkspaceOption = None,
+    output: Annotated[
+        str, typer.Option("--format", help="json (data and metadata), table or csv.")
+    ] = "table",
+) -> None:
+    """Run a query of either shape and print the result.
+
+    The dashboard shape: {"metrics": [{"name": "total_spend", "data_type": "meta_ads",
+    "dimensions": ["campaign_name"]}], "time_range": {"start": ..., "end": ...},
+    "granularity": 86400}. The Cube shape: {"measures": ["spend", "ctr"], "dimensions":
+    ["platform"], "timeDimensions": [{"dimension": "ts", "granularity": "day", "dateRange":
+    "last 7 days"}], "filters": [...], "order": {...}, "limit": 20}.
+    """
+    from adlens.errors import MappingError
+    from adlens.query import run_query
+
+    if output not in ("json", "table", "csv"):
+        raise typer.BadParameter("--format must be json, table or csv")
+    with _errors():
+        body = _read_request(request)
+        if not isinstance(body, dict):
+            raise MappingError("a query is a JSON object")
+        result = _with_store(
+            db,
+            lambda store: run_query(
+                store, body, workspace=workspace or get_settings().workspace
+            ).to_dict(),
+        )
+    rows = result["data"]
+    if output == "json":
+        _print_json(result)
+    elif output == "csv":
+        import csv
+
+        writer = csv.DictWriter(sys.stdout, fieldnames=list(rows[0]) if rows else [])
+        writer.writeheader()
+        writer.writerows(rows)
+    else:
+        table = _table(*(rows[0] if rows else ["(no rows)"]))
+        for row in rows:
+            table.add_row(*("" if v is None else _number(v) for v in row.values()))
+        out.print(table)
+        meta = result["metadata"]
+        out.print(
+            f"{meta['row_count']:,} rows · {meta['query_time'] * 1000:.1f} ms · "
+            f"answered by {meta['rollup']} · data version {meta['data_version']}"
+        )
+
+
+def _read_request(text: str) -> Any:
+    from adlens.errors import MappingError
+
+    if text == "-":
+        text = sys.stdin.read()
+    elif not text.lstrip().startswith("{") and Path(text).exists():
+        text = Path(text).read_text(encoding="utf-8")
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise MappingError(
+            f"the query is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}"
+        ) from None
+
+
+def _number(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:,.4f}".rstrip("0").rstrip(".")
+    if isinstance(value, int):
+        return f"{value:,}"
+    return str(value)
+
+
+@metrics_app.command("add")
+def metrics_add(
+    name: Annotated[str, typer.Argument(help="Name to query it by, e.g. meta_spend.")],
+    expression: Annotated[
+        str,
+        typer.Argument(
+            help="Expression over measures and aggregates, e.g. "
+            '"SUM(CASE WHEN platform = \'meta\' THEN spend ELSE 0 END)" or "spend / clicks".'
+        ),
+    ],
+    format: Annotated[str | None, typer.Option(help="Display format, e.g. currency.")] = None,
+    description: Annotated[str | None, typer.Option(help="What it means.")] = None,
+    replace: Annotated[bool, typer.Option(help="Replace a metric of that name.")] = False,
+    db: DbOption = None,
+    workspace: WorkspaceOption = None,
+) -> None:
+    """Register a custom metric; the expression is checked before it is stored."""
+    from adlens.query import register_metric
+
+    metric = _with_store(
+        db,
+        lambda store: register_metric(
+            store,
+            name,
+            expression,
+            format,
+            description,
+            workspace=workspace or get_settings().workspace,
+            replace=replace,
+        ),
+    )
+    out.print(f"{metric.name} = {metric.expression}  (reads {metric.table})", markup=False)
+
+
+@metrics_app.command("list")
+def metrics_list(
+    db: DbOption = None, workspace: WorkspaceOption = None, as_json: JsonOption = False
+) -> None:
+    """List the custom metrics."""
+    from dataclasses import asdict
+
+    from adlens.query import list_metrics
+
+    metrics = _with_store(
+        db, lambda store: list_metrics(store, workspace or get_settings().workspace)
+    )
+    if as_json:
+        _print_json([asdict(m) for m in metrics])
+        return
+    if not metrics:
+        out.print("no custom metrics; add one with `adlens metrics add NAME EXPRESSION`")
+    for metric in metrics:
+        note = f"  — {metric.description}" if metric.description else ""
+        out.print(f"{metric.name} = {metric.expression}{note}", markup=False)
+
+
+@metrics_app.command("remove")
+def metrics_remove(
+    name: Annotated[str, typer.Argument(help="Custom metric to remove.")],
+    db: DbOption = None,
+    workspace: WorkspaceOption = None,
+) -> None:
+    """Remove a custom metric (refused while another metric uses it)."""
+    from adlens.query import remove_metric
+
+    _with_store(
+        db,
+        lambda store: remove_metric(store, name, workspace=workspace or get_settings().workspace),
+    )
+    out.print(f"removed {name}")
+
+
+@metrics_app.command("load")
+def metrics_load(
+    path: Annotated[Path, typer.Argument(help="YAML file with `metrics:`.")],
+    db: DbOption = None,
+    workspace: WorkspaceOption = None,
+) -> None:
+    """Register (or replace) every metric of a YAML file, all or nothing."""
+    from adlens.query import load_metrics_yaml
+
+    loaded = _with_store(
+        db,
+        lambda store: load_metrics_yaml(
+            store, path, workspace=workspace or get_settings().workspace
+        ),
+    )
+    out.print(f"{len(loaded)} metrics loaded: {', '.join(m.name for m in loaded)}")
 
 
 @app.command()
