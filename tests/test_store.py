@@ -35,7 +35,13 @@ def test_data_version_grows_with_loads(tmp_path: Path) -> None:
         assert store.data_version() == 0
         ingest_file(store, EXPORTS / "tiktok_ads_daily.csv")
         ingest_file(store, EXPORTS / "meta_ads_daily.csv", workspace="other")
-        assert (store.data_version(), store.data_version("other")) == (1, 2)
+        assert (store.data_version(), store.data_version("other")) == (1, 1)
+        ingest_file(store, EXPORTS / "google_ads_campaign_daily.csv")
+        assert (store.data_version(), store.data_version("other")) == (2, 1)
+        from adlens import fx
+
+        fx.set_rate(store, "EUR", 1.1, reporting_currency="USD")
+        assert (store.data_version(), store.data_version("other")) == (3, 2)
 
 
 def test_a_transaction_that_fails_stores_nothing(tmp_path: Path) -> None:

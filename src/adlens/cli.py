@@ -535,6 +535,7 @@ def query(
     """
     from adlens.errors import MappingError
     from adlens.query import run_query
+    from adlens.query.engine import cache_from_settings
 
     if output not in ("json", "table", "csv"):
         raise typer.BadParameter("--format must be json, table or csv")
@@ -545,7 +546,11 @@ def query(
         result = _with_store(
             db,
             lambda store: run_query(
-                store, body, workspace=workspace or get_settings().workspace
+                store,
+                body,
+                workspace=workspace or get_settings().workspace,
+                # One command, one query: only a shared (Redis) cache can be reused.
+                cache=cache_from_settings() if get_settings().redis_url else None,
             ).to_dict(),
         )
     rows = result["data"]
@@ -563,8 +568,9 @@ def query(
             table.add_row(*("" if v is None else _number(v) for v in row.values()))
         out.print(table)
         meta = result["metadata"]
+        cached = f" (cached, {meta['cache']['level']})" if meta["cache"]["hit"] else ""
         out.print(
-            f"{meta['row_count']:,} rows · {meta['query_time'] * 1000:.1f} ms · "
+            f"{meta['row_count']:,} rows · {meta['query_time'] * 1000:.1f} ms{cached} · "
             f"answered by {meta['rollup']} · data version {meta['data_version']}"
         )
 

@@ -17,7 +17,7 @@ import duckdb
 from adlens.errors import AdlensError
 from adlens.ingest.quality import rows
 from adlens.store import Store
-from adlens.store.db import fetch_one
+from adlens.store.db import bump_data_version, fetch_one
 
 
 @dataclass
@@ -56,6 +56,7 @@ def set_rate(
             [code],
         )[0]
         convert(con, reporting_currency, None, only=code)
+        bump_data_version(con)  # spend changes in every workspace holding that currency
     return int(before)
 
 

@@ -20,6 +20,13 @@ class Settings(BaseSettings):
         "USD", min_length=3, max_length=3, description="ISO code `spend` is converted to."
     )
     memory_limit: str = Field("512MB", description="DuckDB memory limit during loads.")
+    redis_url: str | None = Field(
+        None, description="Redis URL for the shared query cache (L2); unset: in-process only."
+    )
+    cache_ttl: float = Field(300.0, gt=0, description="Seconds a cached query answer is kept.")
+    cache_bytes: int = Field(
+        64 << 20, ge=1024, description="Bytes of query answers kept in process (L1)."
+    )
 
 
 @lru_cache

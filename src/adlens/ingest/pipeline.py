@@ -44,7 +44,7 @@ from adlens.ingest.values import settle_date_order
 from adlens.schema import FACT_COLUMNS, SESSION_COLUMNS
 from adlens.settings import Settings, get_settings
 from adlens.store import Store
-from adlens.store.db import connect, fetch_one
+from adlens.store.db import bump_data_version, connect, fetch_one
 
 Progress = Callable[[float], None]
 STAGE = "_adlens_stage"
@@ -256,6 +256,7 @@ class Load:
             report.warnings += plan.notes
             report.quality = quality.score(con, plan, report, profile, duplicates, self.today)
             self._record()
+            bump_data_version(con, self.workspace)
 
     def _copy(self, line: str, staged: str) -> int:
         """Clean rows into the target table, the others into rejects; returns rows copied."""

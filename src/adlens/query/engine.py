@@ -29,6 +29,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
+from adlens.query.cache import MemoryCache, RedisCache, TieredCache, cache_key
 from adlens.query.compile import Source, choose_source, compile_exclusions, compile_plan
 from adlens.query.expression import compile_definition
 from adlens.query.metrics import load_custom
@@ -36,6 +37,7 @@ from adlens.query.plan import QueryPlan
 from adlens.query.request import normalise
 from adlens.query.semantic import CustomDefinition, Registry
 from adlens.query.timerange import GRAIN_SECONDS
+from adlens.settings import Settings, get_settings
 from adlens.store import Store
 
 
@@ -57,10 +59,14 @@ def run_query(
     *,
     workspace: str = "default",
     now: datetime | None = None,
+    cache: TieredCache | None = None,
 ) -> QueryResult:
     """Answer a dashboard query of either shape over one workspace.
 
     ``now`` (default: the current time) anchors relative ranges such as "last 7 days".
+    With a ``cache``, answers are kept under the plan (relative ranges resolved) and the
+    store's data version, so a load never leaves a stale answer behind; ``metadata.cache``
+    says ``{"hit": bool, "level": "l1" | "l2" | None}``.
 
     >>> import tempfile, os
     >>> from adlens.store import open_store
@@ -71,7 +77,36 @@ def run_query(
     """
     started = time.perf_counter()
     plan = plan_query(store, request, workspace=workspace, now=now)
-    return execute(store, plan, workspace=workspace, started=started)
+    if cache is None:
+        result = execute(store, plan, workspace=workspace, started=started)
+        result.metadata["cache"] = {"hit": False, "level": None}
+        return result
+    key = cache_key(
+        {"plan": plan.fingerprint()},
+        workspace=workspace,
+        data_version=store.data_version(workspace),
+    )
+    cached, level = cache.get(key)
+    if cached is not None:
+        cached["metadata"]["cache"] = {"hit": True, "level": level}
+        cached["metadata"]["query_time"] = time.perf_counter() - started
+        return QueryResult(cached["data"], cached["metadata"])
+    result = execute(store, plan, workspace=workspace, started=started)
+    cache.set(key, result.to_dict())
+    result.metadata["cache"] = {"hit": False, "level": None}
+    return result
+
+
+def cache_from_settings(settings: Settings | None = None) -> TieredCache:
+    """The query cache the settings describe: in process, plus Redis when configured."""
+    settings = settings or get_settings()
+    l1 = MemoryCache(max_bytes=settings.cache_bytes, default_ttl=settings.cache_ttl)
+    l2 = (
+        RedisCache(settings.redis_url, default_ttl=settings.cache_ttl)
+        if settings.redis_url
+        else None
+    )
+    return TieredCache(l1, l2)
 
 
 def plan_query(

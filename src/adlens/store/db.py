@@ -82,13 +82,25 @@ class Store:
         return rewritten
 
     def data_version(self, workspace: str = "default") -> int:
-        """A number that grows with every load into the workspace (cache keys use it)."""
+        """A number that grows with every change to the workspace's data (cache keys use it).
+
+        Loads bump their workspace; an exchange rate bumps every workspace.
+        """
         row = fetch_one(
             self.con,
-            "SELECT coalesce(max(ingest_id), 0) FROM ingests WHERE workspace = ?",
+            "SELECT coalesce(sum(version), 0) FROM data_versions WHERE workspace IN (?, '*')",
             [workspace],
         )
         return int(row[0])
+
+
+def bump_data_version(con: duckdb.DuckDBPyConnection, workspace: str = "*") -> None:
+    """Record a change to stored data (``'*'``: every workspace), in the caller's transaction."""
+    con.execute(
+        "INSERT INTO data_versions (workspace, version) VALUES (?, 1) ON CONFLICT (workspace) "
+        "DO UPDATE SET version = data_versions.version + 1, changed_at = now()",
+        [workspace],
+    )
 
 
 def connect(database: str = ":memory:", *, read_only: bool = False) -> duckdb.DuckDBPyConnection:

@@ -129,6 +129,14 @@ CREATE TABLE metrics (
 )
 """
 
+DATA_VERSIONS_DDL = """
+CREATE TABLE data_versions (
+    workspace VARCHAR PRIMARY KEY,  -- '*' counts changes that touch every workspace
+    version BIGINT NOT NULL,
+    changed_at TIMESTAMPTZ NOT NULL DEFAULT now()
+)
+"""
+
 MIGRATIONS: tuple[tuple[str, ...], ...] = (
     (
         FACT_DDL,
@@ -140,4 +148,6 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
     ),
     # Custom metrics of the query engine's semantic layer (adlens.query.metrics).
     (METRICS_DDL,),
+    # A counter per workspace that every change to stored answers bumps (cache keys use it).
+    (DATA_VERSIONS_DDL,),
 )
