@@ -450,3 +450,21 @@ def test_inspect_shows_detection_and_writes_nothing(tmp_path: Path) -> None:
     assert info["preview"][0]["campaign_name"] == "Brand_UK_Search"
     assert info["preview"][0]["source_row"] == 4
     assert not list(tmp_path.glob("*.duckdb"))
+
+
+def test_exported_ratios_that_disagree_with_the_counts_are_reported(
+    store: Store, tmp_path: Path
+) -> None:
+    header = "Day,Campaign,Currency code,Impr.,Clicks,CTR,Avg. CPC,Cost"
+    path = write(
+        tmp_path / "ratios.csv",
+        f"{header}\n"
+        "2025-03-01,A,USD,1000,10,1.00%,0.50,5.00\n"  # consistent
+        "2025-03-02,A,USD,1000,10,9.00%,0.50,5.00\n"  # CTR says 9% for 10/1000
+        "2025-03-03,A,USD,1000,10,1.00%,2.00,5.00\n",  # CPC says 2.00 for 5.00/10
+    )
+    report = ingest_file(store, path)
+    messages = [r["message"] for r in report.quality["recommendations"]]
+    assert any(m.startswith("1 row have an exported CTR that does not match") for m in messages)
+    assert any(m.startswith("1 row have an exported CPC that does not match") for m in messages)
+    assert report.rows_loaded == 3

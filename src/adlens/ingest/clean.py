@@ -20,7 +20,7 @@ expression is computed once per cell, and only for the cells that need it.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from adlens.ingest.plan import Plan
 from adlens.ingest.values import (
@@ -159,6 +159,35 @@ def copied_outputs(plan: Plan, lineage: Lineage) -> dict[str, str]:
         rate = f"CASE WHEN {currency} = {reporting} THEN CAST(1.0 AS DOUBLE) END"
         copied |= {"fx_rate": rate, "spend": f"spend_original * {rate}"}
     return copied
+
+
+RATIO_SAMPLE_ROWS = 10_000
+
+
+def without_ratios(plan: Plan) -> Plan:
+    """``plan`` without the exported ratios (CTR, CPC), which are only ever checked.
+
+    Parsing them on every row of a large file costs about a tenth of the cleaning pass;
+    they are checked on the first rows instead (:func:`ratio_sample_query`).
+    """
+    mapping = {k: v for k, v in plan.mapping.items() if k not in ("ctr", "cpc")}
+    return replace(plan, mapping=mapping) if mapping != plan.mapping else plan
+
+
+def ratio_sample_query(plan: Plan, relation: str, lineage: Lineage) -> str | None:
+    """Counts of exported CTR/CPC that disagree with the counts, over the first rows."""
+    if not _ratio_checks(plan):
+        return None
+    query = clean_query(plan, relation, lineage, line_expr="NULL")
+    parts = [
+        f"count(*) FILTER (WHERE _flags & {1 << bit} <> 0) AS _off_{ratio}"
+        for bit, ratio in _RATIO_BITS.items()
+        if ratio in _ratio_checks(plan)
+    ]
+    return (
+        f"SELECT {', '.join(parts)}, count(*) AS _ratio_rows FROM "
+        f"(SELECT _flags FROM ({query}) WHERE _reason IS NULL LIMIT {RATIO_SAMPLE_ROWS})"
+    )
 
 
 def profile_aggregates(plan: Plan) -> list[str]:

@@ -33,6 +33,8 @@ from adlens.ingest.clean import (
     clean_query,
     copied_outputs,
     profile_aggregates,
+    ratio_sample_query,
+    without_ratios,
 )
 from adlens.ingest.detect import Rows, detect
 from adlens.ingest.mapping import Mapping
@@ -183,6 +185,8 @@ class Load:
         self.con = self.store.con
         self.started = datetime.now(UTC)
         self.lineage = Lineage(0, self.workspace, self.source.path.name, "")
+        self.staged_plan = without_ratios(self.plan)
+        self.relation = ""
 
     def stage(self, progress: Progress | None, *, parallel: bool) -> None:
         """One pass over the file: every row, cleaned, in file order (rowid = row index).
@@ -199,8 +203,9 @@ class Load:
             ingest_id, self.workspace, self.source.path.name, self.settings.reporting_currency
         )
         relation, _ = _relation(self.plan, self.source, self.rows, self.workdir, parallel=parallel)
+        self.relation = relation
         query = clean_query(
-            self.plan,
+            self.staged_plan,
             relation,
             self.lineage,
             line_expr="_line" if self.rows else "NULL",
@@ -225,7 +230,12 @@ class Load:
             errors = csv_errors(con) if self.rows is None else []
             line, staged = self._line_numbers(errors)
             loaded = self._copy(line, staged)
-            profile = _profile(con, plan, self.lineage)
+            profile = _profile(con, self.staged_plan, self.lineage)
+            sample = ratio_sample_query(plan, self.relation, self.lineage)
+            if sample:
+                cur = con.execute(sample)
+                names = [d[0] for d in cur.description]
+                profile |= dict(zip(names, cur.fetchall()[0], strict=True))
             duplicates = 0
             if profile["_repeated"]:
                 duplicates = checks.drop_exact_duplicates(
@@ -266,7 +276,7 @@ class Load:
             for c in (FACT_COLUMNS if plan.target == "ad_performance" else SESSION_COLUMNS)
             if c != "source_row"
         ]
-        copied = copied_outputs(plan, self.lineage)
+        copied = copied_outputs(self.staged_plan, self.lineage)
         values = [copied.get(c, c) for c in names]
         loaded = fetch_one(
             con,

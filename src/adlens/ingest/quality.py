@@ -169,12 +169,14 @@ def score(
             )
         if name.startswith("_off_") and count:
             ratio = name.removeprefix("_off_")
-            consistency -= min(10.0, 100.0 * count / read)
+            sampled = int(profile.get("_ratio_rows") or 0)
+            consistency -= min(10.0, 100.0 * count / max(sampled, 1))
+            where = f"of the first {sampled:,} rows " if sampled < report.rows_read else ""
             add(
                 "consistency",
                 int(count),
-                f"{rows(count)} have an exported {ratio.upper()} that does not match the "
-                "counts in the same row; ratios are recomputed from sums, so check the counts",
+                f"{rows(count)} {where}have an exported {ratio.upper()} that does not match "
+                "the counts in the same row; ratios are recomputed from sums, so check the counts",
             )
     if table == "ad_performance":
         for canonical, spellings in _spellings(con, ingest_id):
