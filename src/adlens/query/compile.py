@@ -30,6 +30,7 @@ from datetime import date, datetime
 
 from sqlglot import exp
 
+from adlens.query import rollups
 from adlens.query.plan import Condition, Filter, Group, PlannedMeasure, QueryPlan
 from adlens.query.semantic import column, ratio
 from adlens.query.timerange import GRAIN_SECONDS, Granularity, Shift, TimeRange
@@ -40,15 +41,36 @@ NOW, BEFORE = "current_period", "previous_period"  # subquery names when compari
 
 @dataclass(frozen=True)
 class Source:
-    """Where a plan reads its rows: a base table now, a rollup later."""
+    """Where a plan reads its rows: ``table``, and the rollup it is (``"base"``: none)."""
 
     table: str
     rollup: str = "base"
 
+    @property
+    def is_rollup(self) -> bool:
+        """Whether the rows are pre-aggregated (measures read the rollup's sums)."""
+        return self.rollup != "base"
 
-def choose_source(plan: QueryPlan) -> Source:
-    """The table that answers ``plan`` (the one place a rollup planner plugs in)."""
-    return Source(plan.table)
+
+def choose_source(plan: QueryPlan, *, use_rollups: bool | None = None) -> Source:
+    """The coarsest source that answers ``plan`` exactly: a rollup, or the base table.
+
+    ``use_rollups`` (default: ``rollups.rollups_enabled()``, see ``rollups.use_rollups``)
+    False forces the base table. The rule for when a rollup answers is in ``rollups``.
+
+    >>> from adlens.query.request import normalise
+    >>> from adlens.query.semantic import Registry
+    >>> plan = normalise({"measures": ["ctr"], "timeDimensions": [
+    ...     {"dimension": "ts", "granularity": "week"}]}, Registry())
+    >>> choose_source(plan, use_rollups=True), choose_source(plan, use_rollups=False)
+    (Source(table='rollup_ad_day', rollup='rollup_ad_day'), Source(table='ad_performance', \
+rollup='base'))
+    """
+    enabled = rollups.rollups_enabled() if use_rollups is None else use_rollups
+    rollup = rollups.rollup_for(plan) if enabled else None
+    if rollup is None:
+        return Source(plan.table)
+    return Source(rollup, rollup)
 
 
 def compile_plan(plan: QueryPlan, source: Source | None = None) -> exp.Select:
@@ -85,14 +107,14 @@ def _grouped(
     if plan.time_key:
         projections.append(_alias(times.bucket(shift), plan.time_key))
     projections += [_alias(column(d.column), d.key) for d in plan.dimensions]
-    projections += [_alias(_value(m), m.key) for m in plan.measures]
-    query = _select(projections, _table(source.table))
+    projections += [_alias(_value(m, source), m.key) for m in plan.measures]
+    query = _select(projections, _relation(source))
     query = query.where(_where(plan, times, time_range), copy=False)
     groups = len(plan.group_keys())
     if groups:
         query = query.group_by(*[exp.Literal.number(i) for i in range(1, groups + 1)], copy=False)
     if plan.having is not None and shift is None:
-        query = query.having(_filter(plan.having), copy=False)
+        query = query.having(_filter(plan.having, source), copy=False)
     return query
 
 
@@ -145,9 +167,10 @@ def compile_exclusions(plan: QueryPlan, source: Source | None = None) -> exp.Sel
     """Counts of the rows ``plan`` leaves out, or None when it cannot leave any out.
 
     ``range_rows``: range rows not counted; ``grain_rows``: rows in the range whose grain
-    is coarser than the buckets (day rows of an hourly series).
+    is coarser than the buckets (day rows of an hourly series). Always counted on the base
+    table (rollups hold no range rows, the hour rollup no day rows), so the counts are the
+    same whichever ``source`` answers the plan.
     """
-    source = source or choose_source(plan)
     times = _Times(plan)
     parts: list[exp.Expr] = []
     if plan.granularity is not None:
@@ -168,7 +191,7 @@ def compile_exclusions(plan: QueryPlan, source: Source | None = None) -> exp.Sel
     conditions = [_workspace(), _any(*parts)]
     if plan.where is not None:
         conditions.append(_filter(plan.where))
-    return _select(counts, _table(source.table)).where(_all(*conditions), copy=False)
+    return _select(counts, _table(plan.table)).where(_all(*conditions), copy=False)
 
 
 # --- time -----------------------------------------------------------------------------------
@@ -296,14 +319,17 @@ def _where(plan: QueryPlan, times: _Times, time_range: TimeRange | None) -> exp.
     return _all(*conditions)
 
 
-def _value(planned: PlannedMeasure) -> exp.Expr:
+def _value(planned: PlannedMeasure, source: Source | None = None) -> exp.Expr:
     """A measure's aggregate, over its platforms' rows (the spec's per-metric data_type)."""
     condition = None
     if planned.platforms:
         condition = exp.In(
             this=column("platform"), expressions=[_text(p) for p in planned.platforms]
         )
-    return _with_condition(planned.measure.expression.copy(), condition)
+    expression = planned.measure.expression.copy()
+    if source is not None and source.is_rollup:
+        expression = rollups.adapt(expression)
+    return _with_condition(expression, condition)
 
 
 def _with_condition(expression: exp.Expr, condition: exp.Expr | None) -> exp.Expr:
@@ -323,16 +349,17 @@ def _with_condition(expression: exp.Expr, condition: exp.Expr | None) -> exp.Exp
     return expression.transform(restrict, copy=False)
 
 
-def _filter(node: Filter) -> exp.Expr:
+def _filter(node: Filter, source: Source | None = None) -> exp.Expr:
     if isinstance(node, Group):
-        parts = [_filter(item) for item in node.items]
+        parts = [_filter(item, source) for item in node.items]
         return exp.Paren(this=_all(*parts) if node.op == "and" else _any(*parts))
-    return _condition(node)
+    return _condition(node, source)
 
 
-def _condition(node: Condition) -> exp.Expr:
+def _condition(node: Condition, source: Source | None = None) -> exp.Expr:
     if node.measure is not None:
-        target = _value(PlannedMeasure(node.measure.name, node.measure, node.platforms))
+        measure = PlannedMeasure(node.measure.name, node.measure, node.platforms)
+        target = _value(measure, source)
         literals: list[exp.Expr] = [exp.Literal.number(repr(v)) for v in node.values]
     else:
         assert node.column is not None
@@ -380,6 +407,13 @@ def _text_match(op: str, lowered: exp.Expr, value: str) -> exp.Expr:
 
 def _table(name: str) -> exp.Table:
     return exp.Table(this=exp.to_identifier(name))
+
+
+def _relation(source: Source) -> exp.Expr:
+    """What ``FROM`` reads: the table, or a rollup's rows shaped like the base table."""
+    if source.is_rollup:
+        return rollups.relation(source.rollup, source.table)
+    return _table(source.table)
 
 
 def _select(projections: list[exp.Expr], source: exp.Expr) -> exp.Select:

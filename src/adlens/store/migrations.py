@@ -137,6 +137,34 @@ CREATE TABLE data_versions (
 )
 """
 
+# Pre-aggregated rollups of ad_performance (adlens.query.rollups): one row per group of
+# day rows (by date) or of hour rows (by date and ts), with the sums and the row count.
+# Range rows are never rolled up. Kept current by ``refresh_rollups`` in each load.
+_ROLLUP_GROUPS = """
+    workspace VARCHAR NOT NULL,
+    platform VARCHAR NOT NULL,
+    account_id VARCHAR,
+    account_name VARCHAR,
+    campaign_id VARCHAR,
+    campaign_name VARCHAR,
+    channel VARCHAR,
+    currency VARCHAR(3),
+    date DATE,
+"""
+_ROLLUP_SUMS = """
+    spend DOUBLE,
+    spend_original DOUBLE,
+    impressions HUGEINT,
+    clicks HUGEINT,
+    conversions DOUBLE,
+    conversion_value DOUBLE,
+    row_count BIGINT NOT NULL
+"""
+ROLLUP_AD_DAY_DDL = f"CREATE TABLE rollup_ad_day ({_ROLLUP_GROUPS}{_ROLLUP_SUMS})"
+ROLLUP_AD_HOUR_DDL = (
+    f"CREATE TABLE rollup_ad_hour ({_ROLLUP_GROUPS}    ts TIMESTAMP,{_ROLLUP_SUMS})"
+)
+
 MIGRATIONS: tuple[tuple[str, ...], ...] = (
     (
         FACT_DDL,
@@ -150,4 +178,6 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
     (METRICS_DDL,),
     # A counter per workspace that every change to stored answers bumps (cache keys use it).
     (DATA_VERSIONS_DDL,),
+    # Rollups the query planner reads when they answer a query exactly (adlens.query.rollups).
+    (ROLLUP_AD_DAY_DDL, ROLLUP_AD_HOUR_DDL),
 )

@@ -1,0 +1,314 @@
+"""Pre-aggregated rollups of ``ad_performance`` and the rule for when one answers a query.
+
+Two tables (created by migration 5 of ``adlens.store.migrations``):
+
+- ``rollup_ad_day``: the day rows (``grain = 'day'``) grouped by workspace, platform,
+  account_id, account_name, campaign_id, campaign_name, channel, currency and ``date``;
+- ``rollup_ad_hour``: the hour rows (``grain = 'hour'``) grouped the same way and by
+  ``ts`` (and ``date``, the account's day the row belongs to, which restatement keys on).
+
+Each row holds the sums of spend, spend_original, impressions, clicks, conversions and
+conversion_value and ``row_count``, the number of fact rows summed. Range rows are never
+rolled up: they live only in the base table.
+
+Keeping them current: ``refresh_rollups`` runs inside each load's transaction, after the
+load's rows are final (restatement has deleted the older rows of the same account-days).
+Restatement only deletes rows on the days of the new rows, so the days whose sums can
+change are exactly the days of the rows with the load's ``ingest_id``: their rollup rows
+are deleted (in the whole workspace, every platform: simple, and re-aggregating an
+unchanged platform-day writes the same sums) and re-aggregated from the base table.
+Other days are never touched. ``rebuild_rollups`` recomputes everything (maintenance,
+tests, and after writes that bypass loads, such as re-converting currencies).
+
+When a rollup answers (``rollup_for``), exactly:
+
+- the plan reads ``ad_performance`` and has a granularity of an hour or coarser and no
+  sub-hour step: a series never counts range rows, so the rollups hold every row it can
+  count (``day`` and coarser read both rollups as one relation, shaped like the base
+  table, because hour rows count in day buckets by their local date in the query's zone;
+  ``hour`` reads only ``rollup_ad_hour``, since day rows are never split into hours);
+  a plan without a granularity may count range rows and is answered by the base table;
+- every dimension, dimension filter and restriction is a rollup group column;
+- every aggregate of every measure (and of every measure filter) is ``SUM`` of a summed
+  column (possibly under a ``CASE`` whose conditions read only group columns, as custom
+  metrics may write) or ``COUNT(*)`` (answered as ``COALESCE(SUM(row_count), 0)``);
+  ``MIN``, ``MAX``, ``AVG``, ``COUNT(column)`` or sums of expressions are not answerable
+  from sums and go to the base table.
+
+Rows excluded from a series (range rows, day rows of an hourly series) are always counted
+on the base table (``compile_exclusions``), so the metadata is the same whatever answers.
+
+Sums of floating-point columns are added in a different order from a rollup than from the
+base table, so they may differ in the last bits (never for values exact in binary).
+
+Switch: the planner reads rollups only while they are enabled. ``enable_rollups(True)``
+turns them on for the process (off by default until every writer of ``ad_performance``
+refreshes them: loads through ``refresh_rollups``; currency re-conversion and direct
+inserts through ``rebuild_rollups``); ``use_rollups(enabled)`` overrides that in a block
+(per thread / task: a context variable), and ``use_rollups(False)`` forces the base table,
+which is how tests compare a rollup's answer with the base table's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+
+import duckdb
+import sqlglot
+from sqlglot import exp
+
+from adlens.query.plan import Condition, Filter, Group, QueryPlan
+from adlens.query.semantic import column
+
+DAY, HOUR = "rollup_ad_day", "rollup_ad_hour"
+ROLLUPS: tuple[str, ...] = (DAY, HOUR)
+BASE_TABLE = "ad_performance"
+GROUP_COLUMNS: tuple[str, ...] = (
+    "workspace",
+    "platform",
+    "account_id",
+    "account_name",
+    "campaign_id",
+    "campaign_name",
+    "channel",
+    "currency",
+)
+SUM_COLUMNS: tuple[str, ...] = (
+    "spend",
+    "spend_original",
+    "impressions",
+    "clicks",
+    "conversions",
+    "conversion_value",
+)
+ROW_COUNT = "row_count"
+_GRAIN = {DAY: "day", HOUR: "hour"}
+_TIME_COLUMNS = {DAY: ("date",), HOUR: ("date", "ts")}
+
+_process_default = {"enabled": True}
+_override: ContextVar[bool | None] = ContextVar("adlens_rollups_enabled", default=None)
+
+
+def enable_rollups(enabled: bool = True) -> None:
+    """Let the planner read rollups in this whole process (or stop it, with ``False``)."""
+    _process_default["enabled"] = enabled
+
+
+@contextmanager
+def use_rollups(enabled: bool = True) -> Iterator[None]:
+    """Let the planner read rollups (or, with ``False``, force the base table) in a block.
+
+    >>> from adlens.query.rollups import rollups_enabled
+    >>> with use_rollups(False):
+    ...     rollups_enabled()
+    False
+    >>> rollups_enabled()
+    True
+    """
+    token = _override.set(enabled)
+    try:
+        yield
+    finally:
+        _override.reset(token)
+
+
+def rollups_enabled() -> bool:
+    """Whether the planner may read rollups here (``use_rollups``, else ``enable_rollups``)."""
+    override = _override.get()
+    return _process_default["enabled"] if override is None else override
+
+
+# --- maintenance ----------------------------------------------------------------------------
+
+
+def _aggregate(rollup: str) -> str:
+    """``SELECT`` of a rollup's rows from the base table (its ``WHERE`` appended by callers)."""
+    groups = ", ".join((*GROUP_COLUMNS, *_TIME_COLUMNS[rollup]))
+    sums = ", ".join(f"sum({name})" for name in SUM_COLUMNS)
+    return f"SELECT {groups}, {sums}, count(*) FROM {BASE_TABLE} WHERE grain = '{_GRAIN[rollup]}'"
+
+
+def _insert(rollup: str) -> str:
+    names = ", ".join((*GROUP_COLUMNS, *_TIME_COLUMNS[rollup], *SUM_COLUMNS, ROW_COUNT))
+    return f"INSERT INTO {rollup} ({names}) "
+
+
+_DAYS = "_adlens_rollup_days"
+_IN_DAYS = f"EXISTS (SELECT 1 FROM {_DAYS} d WHERE d.date IS NOT DISTINCT FROM {{t}}.date)"
+
+
+def refresh_rollups(
+    con: duckdb.DuckDBPyConnection, target_table: str, ingest_id: int, workspace: str
+) -> dict[str, int]:
+    """Re-aggregate the rollups of the days one load touched; returns rows written per rollup.
+
+    Call inside the load's transaction, after its rows are final. Only ``ad_performance``
+    has rollups (another ``target_table`` returns ``{}``). Days are matched NULL-safely.
+    """
+    if target_table != BASE_TABLE:
+        return {}
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE {_DAYS} AS SELECT DISTINCT date FROM {BASE_TABLE} "
+        "WHERE workspace = ? AND ingest_id = ? AND grain IN ('day', 'hour')",
+        [workspace, ingest_id],
+    )
+    written: dict[str, int] = {}
+    try:
+        for rollup in ROLLUPS:
+            con.execute(
+                f"DELETE FROM {rollup} WHERE workspace = ? AND {_IN_DAYS.format(t=rollup)}",
+                [workspace],
+            )
+            rows = con.execute(
+                _insert(rollup)
+                + _aggregate(rollup)
+                + f" AND workspace = ? AND {_IN_DAYS.format(t=BASE_TABLE)} GROUP BY ALL",
+                [workspace],
+            ).fetchall()
+            written[rollup] = int(rows[0][0]) if rows else 0
+    finally:
+        con.execute(f"DROP TABLE IF EXISTS {_DAYS}")
+    return written
+
+
+def rebuild_rollups(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
+    """Recompute every rollup from the base table; returns rows written per rollup.
+
+    Run it in a transaction (``Store.transaction``) when readers must never see it half done.
+    """
+    written: dict[str, int] = {}
+    for rollup in ROLLUPS:
+        con.execute(f"DELETE FROM {rollup}")
+        rows = con.execute(_insert(rollup) + _aggregate(rollup) + " GROUP BY ALL").fetchall()
+        written[rollup] = int(rows[0][0]) if rows else 0
+    return written
+
+
+# --- planning -------------------------------------------------------------------------------
+
+
+def rollup_for(plan: QueryPlan) -> str | None:
+    """The rollup that answers ``plan`` exactly, or None for the base table (rule: module doc).
+
+    Does not look at ``use_rollups``: ``compile.choose_source`` does.
+    """
+    g = plan.granularity
+    if plan.table != BASE_TABLE or g is None:
+        return None
+    if g.name == "hour":
+        rollup = HOUR
+    elif not g.sub_day:
+        rollup = DAY
+    else:
+        return None
+    if any(d.column not in GROUP_COLUMNS for d in plan.dimensions):
+        return None
+    if not all(answerable(m.measure.expression) for m in plan.measures):
+        return None
+    if not _filter_answerable(plan.where) or not _filter_answerable(plan.having):
+        return None
+    return rollup
+
+
+def answerable(expression: exp.Expr) -> bool:
+    """Whether every aggregate in a measure can be computed from rollup rows.
+
+    >>> from adlens.query.semantic import BUILTIN_MEASURES
+    >>> answerable(BUILTIN_MEASURES["cpm"].expression)
+    True
+    >>> answerable(sqlglot.parse_one("MAX(spend)")), answerable(sqlglot.parse_one("COUNT(*)"))
+    (False, True)
+    """
+    for node in expression.walk():
+        if isinstance(node, exp.Sum):
+            if not _summable(node.this):
+                return False
+        elif isinstance(node, exp.Count):
+            if not isinstance(node.this, exp.Star):
+                return False
+        elif isinstance(node, (exp.Min, exp.Max, exp.Avg, exp.AggFunc)):
+            return False
+    return True
+
+
+def _summable(argument: exp.Expr) -> bool:
+    """A ``SUM`` argument whose sum over rollup rows equals its sum over fact rows."""
+    if isinstance(argument, exp.Paren):
+        return _summable(argument.this)
+    if isinstance(argument, exp.Column):
+        return argument.name in SUM_COLUMNS
+    if isinstance(argument, exp.Null):
+        return True
+    if isinstance(argument, exp.Case):
+        branches = argument.args.get("ifs") or []
+        default = argument.args.get("default")
+        return all(_reads_groups(b.this) and _summable(b.args["true"]) for b in branches) and (
+            default is None or _summable(default)
+        )
+    return False
+
+
+def _reads_groups(condition: exp.Expr) -> bool:
+    """A row condition that reads only rollup group columns (so holds for a whole group)."""
+    return all(c.name in GROUP_COLUMNS for c in condition.find_all(exp.Column)) and not any(
+        isinstance(node, exp.AggFunc) for node in condition.walk()
+    )
+
+
+def _filter_answerable(node: Filter | None) -> bool:
+    if node is None:
+        return True
+    if isinstance(node, Group):
+        return all(_filter_answerable(item) for item in node.items)
+    return _condition_answerable(node)
+
+
+def _condition_answerable(node: Condition) -> bool:
+    if node.measure is not None:
+        return answerable(node.measure.expression)
+    return node.column in GROUP_COLUMNS
+
+
+def adapt(expression: exp.Expr) -> exp.Expr:
+    """A measure rewritten for rollup rows: ``COUNT(*)`` becomes the sum of ``row_count``.
+
+    >>> adapt(sqlglot.parse_one("COUNT(*) + SUM(spend)")).sql()
+    'COALESCE(SUM(row_count), 0) + SUM(spend)'
+    """
+
+    def rewrite(node: exp.Expr) -> exp.Expr:
+        if isinstance(node, exp.Count) and isinstance(node.this, exp.Star):
+            return exp.Coalesce(
+                this=exp.Sum(this=column(ROW_COUNT)), expressions=[exp.Literal.number(0)]
+            )
+        return node
+
+    return expression.transform(rewrite, copy=False)
+
+
+def relation(rollup: str, alias: str) -> exp.Expr:
+    """The rows a rollup answers from, shaped like the base table, as a subquery ``alias``.
+
+    ``rollup_ad_day`` reads day and hour rollup rows (hour rows count in day buckets);
+    ``rollup_ad_hour`` reads hour rollup rows only.
+    """
+    parts = (DAY, HOUR) if rollup == DAY else (HOUR,)
+    selects = [_PARTS[part].copy() for part in parts]
+    union: exp.Query = selects[0]
+    for select in selects[1:]:
+        union = exp.union(union, select, distinct=False, copy=False)
+    return union.subquery(alias, copy=False)
+
+
+def _part(rollup: str) -> exp.Select:
+    ts = "ts" if rollup == HOUR else "CAST(NULL AS TIMESTAMP)"
+    names = ", ".join((*GROUP_COLUMNS, *SUM_COLUMNS, ROW_COUNT))
+    sql = f"SELECT {names}, date, {ts} AS ts, '{_GRAIN[rollup]}' AS grain FROM {rollup}"
+    select = sqlglot.parse_one(sql, dialect="duckdb")
+    assert isinstance(select, exp.Select)
+    return select
+
+
+_PARTS = {rollup: _part(rollup) for rollup in ROLLUPS}  # parsed once, copied per query
