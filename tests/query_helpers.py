@@ -8,6 +8,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
+from adlens.query.rollups import rebuild_rollups
 from adlens.store import Store
 
 FACT_DEFAULTS: dict[str, Any] = {
@@ -93,6 +94,7 @@ def insert_facts(store: Store, rows: Iterable[Mapping[str, Any]]) -> None:
     store.con.executemany(
         f"INSERT INTO ad_performance ({', '.join(columns)}) VALUES ({placeholders})", records
     )
+    rebuild_rollups(store.con)  # as a load would refresh them
 
 
 def insert_sessions(store: Store, rows: Iterable[Mapping[str, Any]]) -> None:

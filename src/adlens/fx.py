@@ -16,6 +16,7 @@ import duckdb
 
 from adlens.errors import AdlensError
 from adlens.ingest.quality import rows
+from adlens.query.rollups import rebuild_rollups
 from adlens.store import Store
 from adlens.store.db import bump_data_version, fetch_one
 
@@ -57,6 +58,7 @@ def set_rate(
         )[0]
         convert(con, reporting_currency, None, only=code)
         bump_data_version(con)  # spend changes in every workspace holding that currency
+        rebuild_rollups(con)
     return int(before)
 
 

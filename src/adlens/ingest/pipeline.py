@@ -43,6 +43,7 @@ from adlens.ingest.read import csv_errors, csv_relation, drop_csv_errors, rows_r
 from adlens.ingest.report import IngestReport
 from adlens.ingest.source import TextFile, Workbook, blank_lines, open_source, read_lines
 from adlens.ingest.values import settle_date_order
+from adlens.query.rollups import refresh_rollups
 from adlens.schema import FACT_COLUMNS, SESSION_COLUMNS
 from adlens.settings import Settings, get_settings
 from adlens.store import Store
@@ -254,6 +255,8 @@ class Load:
             if plan.target == "ad_performance":
                 report.warnings += fx.convert(con, self.settings.reporting_currency, ingest_id)
             report.totals_check = checks.check_totals(con, plan, ingest_id, profile)
+            # Pre-aggregates of the days this load touched, in the same transaction.
+            refresh_rollups(con, plan.target, ingest_id, self.workspace)
             report.first_rejects = checks.first_rejects(con, ingest_id, 10)
             span = fetch_one(
                 con,

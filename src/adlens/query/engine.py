@@ -121,9 +121,15 @@ def plan_query(
     return normalise(request, registry, now=now)
 
 
-def render(plan: QueryPlan, dialect: str = "duckdb") -> str:
-    """The SQL of ``plan`` in a sqlglot dialect (``duckdb``, ``postgres``, ...)."""
-    return compile_plan(plan).sql(dialect=dialect, copy=False)
+def render(plan: QueryPlan, dialect: str = "duckdb", *, rollups: bool = False) -> str:
+    """The SQL of ``plan`` in a sqlglot dialect (``duckdb``, ``postgres``, ...).
+
+    By default it reads the base fact table, which every engine the facts move to has;
+    ``rollups=True`` lets it read this store's rollup tables too.
+    """
+    return compile_plan(plan, choose_source(plan, use_rollups=rollups)).sql(
+        dialect=dialect, copy=False
+    )
 
 
 def execute(
