@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, get_args
 
 from adlens.query.semantic import TIME_DIMENSION, Dimension, Measure, Table
 from adlens.query.timerange import Compare, Granularity, Shift, TimeRange
@@ -34,20 +34,7 @@ Operator = Literal[
     "set",
     "notSet",
 ]
-DIMENSION_OPERATORS: tuple[Operator, ...] = (
-    "equals",
-    "notEquals",
-    "contains",
-    "notContains",
-    "startsWith",
-    "endsWith",
-    "gt",
-    "gte",
-    "lt",
-    "lte",
-    "set",
-    "notSet",
-)
+DIMENSION_OPERATORS: tuple[Operator, ...] = get_args(Operator)
 MEASURE_OPERATORS: tuple[Operator, ...] = (
     "equals",
     "notEquals",
