@@ -591,8 +591,8 @@ def _read_request(text: str) -> Any:
 
 
 def _number(value: Any) -> str:
-    if isinstance(value, float):
-        return f"{value:,.4f}".rstrip("0").rstrip(".")
+    if isinstance(value, float):  # money and counts to the cent, small ratios to 4 places
+        return f"{value:,.2f}" if abs(value) >= 1 else f"{value:.4f}".rstrip("0").rstrip(".")
     if isinstance(value, int):
         return f"{value:,}"
     return str(value)
