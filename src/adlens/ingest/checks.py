@@ -37,17 +37,10 @@ def drop_exact_duplicates(
 ) -> int:
     """Move rows repeated within one file to ``rejects`` (the first one stays loaded).
 
-    ``read_lines`` fetches the repeated lines' text from the file for the rejects.
+    ``read_lines`` fetches the repeated lines' text from the file for the rejects. The
+    pipeline calls it only when its profile of the staged file found repeats.
     """
     columns = business_columns(target)
-    hashed = f"hash({', '.join(columns)})"
-    row = fetch_one(
-        con,
-        f"SELECT count(*) - count(DISTINCT {hashed}) FROM {target} WHERE ingest_id = ?",
-        [ingest_id],
-    )
-    if not row[0]:
-        return 0
     duplicates = con.execute(
         f"""
         SELECT source_row, first_row FROM (
