@@ -180,10 +180,12 @@ def test_compact_command(tmp_path: Path) -> None:
     db = str(tmp_path / "x.duckdb")
     run("ingest", str(EXPORTS / "tiktok_ads_daily.csv"), "--db", db)
     code, out, _ = run("compact", "--db", db)
-    assert code == 0 and "ad_performance: 3 rows rewritten in time order" in out
+    assert code == 0 and "ad_performance: 3 rows rewritten" in out
     assert json.loads(run("compact", "--db", db, "--json")[1]) == {
         "ad_performance": 3,
         "sessions": 0,
+        "rollup_ad_day": 3,
+        "rollup_ad_hour": 0,
     }
 
 

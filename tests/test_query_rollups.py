@@ -51,11 +51,23 @@ EXPECTED = {
     "rollup_ad_hour": f"SELECT {GROUPS}, date, ts, {SUMS} FROM ad_performance "
     f"WHERE grain = 'hour' GROUP BY {GROUPS}, date, ts",
 }
+# Loads that replace nothing append their aggregates, so a group may have several rows.
+_MERGED = ", ".join(
+    f"sum({name}) AS {name}"
+    for name in (
+        "spend",
+        "spend_original",
+        "impressions",
+        "clicks",
+        "conversions",
+        "conversion_value",
+        "row_count",
+    )
+)
 STORED = {
-    "rollup_ad_day": f"SELECT {GROUPS}, date, spend, spend_original, impressions, clicks, "
-    "conversions, conversion_value, row_count FROM rollup_ad_day",
-    "rollup_ad_hour": f"SELECT {GROUPS}, date, ts, spend, spend_original, impressions, "
-    "clicks, conversions, conversion_value, row_count FROM rollup_ad_hour",
+    "rollup_ad_day": f"SELECT {GROUPS}, date, {_MERGED} FROM rollup_ad_day GROUP BY {GROUPS}, date",
+    "rollup_ad_hour": f"SELECT {GROUPS}, date, ts, {_MERGED} FROM rollup_ad_hour "
+    f"GROUP BY {GROUPS}, date, ts",
 }
 
 
@@ -69,19 +81,29 @@ def load_rows(
     with store.transaction() as con:
         if rows:
             insert_facts(
-                store, [{**r, "ingest_id": ingest_id, "workspace": workspace} for r in rows]
+                store,
+                [{**r, "ingest_id": ingest_id, "workspace": workspace} for r in rows],
+                rollups=False,
             )
+        replaced = 0
         for platform in sorted({r.get("platform", "meta") for r in rows}):
-            replace_restated(con, "ad_performance", ingest_id, workspace, platform)
-        return refresh_rollups(con, "ad_performance", ingest_id, workspace)
+            replaced += replace_restated(con, "ad_performance", ingest_id, workspace, platform)[0]
+        return refresh_rollups(con, "ad_performance", ingest_id, workspace, replaced=replaced > 0)
 
 
 def load_file(store: Store, path: Path, workspace: str = "default") -> dict[str, int]:
-    """``ingest_file``, then the rollup refresh the pipeline runs for a load."""
+    """``ingest_file`` (which refreshes the rollups); returns rollup rows on the load's days."""
     report = ingest_file(store, path, workspace=workspace)
     assert report.status == "loaded" and report.ingest_id is not None, report
-    with store.transaction() as con:
-        return refresh_rollups(con, report.target_table, report.ingest_id, workspace)
+    days = "date IN (SELECT date FROM ad_performance WHERE ingest_id = ?) AND workspace = ?"
+    return {
+        table: int(
+            store.con.execute(
+                f"SELECT count(*) FROM {table} WHERE {days}", [report.ingest_id, workspace]
+            ).fetchall()[0][0]
+        )
+        for table in ("rollup_ad_day", "rollup_ad_hour")
+    }
 
 
 def sorted_rows(store: Store, sql: str) -> list[tuple[Any, ...]]:

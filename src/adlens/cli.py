@@ -460,14 +460,23 @@ def demo(
 def compact(db: DbOption = None, as_json: JsonOption = False) -> None:
     """Rewrite the stored facts in time order so time-range queries read less.
 
-    Safe to run at any time (one transaction); worth it after many loads.
+    Safe to run at any time (one transaction each); worth it after many loads. Also
+    merges the rollup rows that loads appended for the same groups.
     """
-    rewritten = _with_store(db, lambda store: store.compact())
+    from adlens.query.rollups import rebuild_rollups
+
+    def run(store: Any) -> dict[str, int]:
+        rewritten: dict[str, int] = store.compact()
+        with store.transaction() as con:
+            rewritten |= rebuild_rollups(con)
+        return rewritten
+
+    rewritten = _with_store(db, run)
     if as_json:
         _print_json(rewritten)
         return
     for table, count in rewritten.items():
-        out.print(f"{table}: {count:,} rows rewritten in time order")
+        out.print(f"{table}: {count:,} rows rewritten")
 
 
 @fx_app.command("set")

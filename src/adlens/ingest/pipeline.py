@@ -256,7 +256,9 @@ class Load:
                 report.warnings += fx.convert(con, self.settings.reporting_currency, ingest_id)
             report.totals_check = checks.check_totals(con, plan, ingest_id, profile)
             # Pre-aggregates of the days this load touched, in the same transaction.
-            refresh_rollups(con, plan.target, ingest_id, self.workspace)
+            refresh_rollups(
+                con, plan.target, ingest_id, self.workspace, replaced=report.rows_replaced > 0
+            )
             report.first_rejects = checks.first_rejects(con, ingest_id, 10)
             span = fetch_one(
                 con,

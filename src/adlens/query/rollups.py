@@ -13,12 +13,14 @@ rolled up: they live only in the base table.
 
 Keeping them current: ``refresh_rollups`` runs inside each load's transaction, after the
 load's rows are final (restatement has deleted the older rows of the same account-days).
-Restatement only deletes rows on the days of the new rows, so the days whose sums can
-change are exactly the days of the rows with the load's ``ingest_id``: their rollup rows
-are deleted (in the whole workspace, every platform: simple, and re-aggregating an
-unchanged platform-day writes the same sums) and re-aggregated from the base table.
-Other days are never touched. ``rebuild_rollups`` recomputes everything (maintenance,
-tests, and after writes that bypass loads, such as re-converting currencies).
+A load that replaced nothing appends the aggregates of its own rows (sums are additive, so
+a group may have several rollup rows, which queries sum again; ``adlens compact`` merges
+them). A load that replaced rows changed the sums of exactly the days of its rows
+(restatement only deletes rows on those days): their rollup rows are deleted (in the whole
+workspace, every platform: simple, and re-aggregating an unchanged platform-day writes the
+same sums) and re-aggregated from the base table. Other days are never touched.
+``rebuild_rollups`` recomputes everything (maintenance, tests, and after writes that bypass
+loads, such as re-converting currencies).
 
 When a rollup answers (``rollup_for``), exactly:
 
@@ -140,15 +142,28 @@ _IN_DAYS = f"EXISTS (SELECT 1 FROM {_DAYS} d WHERE d.date IS NOT DISTINCT FROM {
 
 
 def refresh_rollups(
-    con: duckdb.DuckDBPyConnection, target_table: str, ingest_id: int, workspace: str
+    con: duckdb.DuckDBPyConnection,
+    target_table: str,
+    ingest_id: int,
+    workspace: str,
+    *,
+    replaced: bool = True,
 ) -> dict[str, int]:
-    """Re-aggregate the rollups of the days one load touched; returns rows written per rollup.
+    """Bring the rollups up to date with one load; returns rows written per rollup.
 
     Call inside the load's transaction, after its rows are final. Only ``ad_performance``
-    has rollups (another ``target_table`` returns ``{}``). Days are matched NULL-safely.
+    has rollups (another ``target_table`` returns ``{}``).
+
+    A load that removed no older rows (``replaced=False``: nothing restated) only adds
+    rows, and sums are additive, so the aggregates of its own rows are appended: a rollup
+    may then hold several rows for one group, which every query sums again anyway. A load
+    that replaced rows re-aggregates the days it touched (matched NULL-safely) from the
+    base table.
     """
     if target_table != BASE_TABLE:
         return {}
+    if not replaced:
+        return _append(con, ingest_id)
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE {_DAYS} AS SELECT DISTINCT date FROM {BASE_TABLE} "
         "WHERE workspace = ? AND ingest_id = ? AND grain IN ('day', 'hour')",
@@ -170,6 +185,17 @@ def refresh_rollups(
             written[rollup] = int(rows[0][0]) if rows else 0
     finally:
         con.execute(f"DROP TABLE IF EXISTS {_DAYS}")
+    return written
+
+
+def _append(con: duckdb.DuckDBPyConnection, ingest_id: int) -> dict[str, int]:
+    written: dict[str, int] = {}
+    for rollup in ROLLUPS:
+        rows = con.execute(
+            _insert(rollup) + _aggregate(rollup) + " AND ingest_id = ? GROUP BY ALL",
+            [ingest_id],
+        ).fetchall()
+        written[rollup] = int(rows[0][0]) if rows else 0
     return written
 
 
