@@ -186,6 +186,7 @@ def test_compact_command(tmp_path: Path) -> None:
         "sessions": 0,
         "rollup_ad_day": 3,
         "rollup_ad_hour": 0,
+        "rollup_ad_range": 0,
     }
 
 
@@ -213,7 +214,7 @@ def test_query_command_in_every_format(tmp_path: Path) -> None:
         "Brand_US_Search,1044.95,2524",
     ]
     wide = runner.invoke(app, ["query", json.dumps(cube), "--db", db], env={"COLUMNS": "160"})
-    assert "Generic_US_Search" in wide.stdout and "answered by base" in wide.stdout
+    assert "Generic_US_Search" in wide.stdout and "answered by rollup_ad_day" in wide.stdout
     code, _, err = run("query", "{not json", "--db", db)
     assert code == 2 and "not valid JSON" in err
     code, _, err = run("query", '{"measures": ["spendd"]}', "--db", db)

@@ -50,6 +50,8 @@ EXPECTED = {
     f"WHERE grain = 'day' GROUP BY {GROUPS}, date",
     "rollup_ad_hour": f"SELECT {GROUPS}, date, ts, {SUMS} FROM ad_performance "
     f"WHERE grain = 'hour' GROUP BY {GROUPS}, date, ts",
+    "rollup_ad_range": f"SELECT {GROUPS}, period_start, period_end, {SUMS} FROM ad_performance "
+    f"WHERE grain = 'range' GROUP BY {GROUPS}, period_start, period_end",
 }
 # Loads that replace nothing append their aggregates, so a group may have several rows.
 _MERGED = ", ".join(
@@ -68,6 +70,8 @@ STORED = {
     "rollup_ad_day": f"SELECT {GROUPS}, date, {_MERGED} FROM rollup_ad_day GROUP BY {GROUPS}, date",
     "rollup_ad_hour": f"SELECT {GROUPS}, date, ts, {_MERGED} FROM rollup_ad_hour "
     f"GROUP BY {GROUPS}, date, ts",
+    "rollup_ad_range": f"SELECT {GROUPS}, period_start, period_end, {_MERGED} "
+    f"FROM rollup_ad_range GROUP BY {GROUPS}, period_start, period_end",
 }
 
 
@@ -283,7 +287,11 @@ def test_rebuild_equals_the_incremental_refreshes(store: Store) -> None:
     load_rows(store, [day("2025-03-01", spend=1.0), day("2025-03-02", spend=2.0)], ingest_id=1)
     load_rows(store, [day("2025-03-02", spend=5.0), hour("2025-03-02T03:00")], ingest_id=2)
     incremental = sorted_rows(store, "SELECT * FROM rollup_ad_day")
-    assert rebuild_rollups(store.con) == {"rollup_ad_day": 2, "rollup_ad_hour": 1}
+    assert rebuild_rollups(store.con) == {
+        "rollup_ad_day": 2,
+        "rollup_ad_hour": 1,
+        "rollup_ad_range": 0,
+    }
     assert sorted_rows(store, "SELECT * FROM rollup_ad_day") == incremental
     assert_rollups_exact(store)
 
@@ -325,7 +333,8 @@ def series(granularity: str | None, **extra: Any) -> dict[str, Any]:
         (series("week", measures=["cpm", "roas", "aov"]), "rollup_ad_day"),
         (series("hour"), "rollup_ad_hour"),
         (series("15m"), "base"),
-        (series(None), "base"),  # range rows could count
+        (series(None), "rollup_ad_day"),  # with the range rollup
+        (series(None, dimensions=["ad_name"]), "base"),
         (series("day", dimensions=["utm_source"]), "base"),
         (series("day", filters=[{"member": "ad_name", "operator": "set"}]), "base"),
         (
@@ -423,6 +432,27 @@ def _loads() -> list[list[dict[str, Any]]]:
     first = _facts(rng, every_day[:25], hours[: 24 * 10])
     first.append(period("2025-03-01", "2025-03-05", spend=50.0, impressions=10, clicks=1))
     second = _facts(rng, every_day[25:], hours[24 * 10 :])
+    # Range rows of several periods and groups: covered by some ranges, never by a series.
+    for n, (start, end) in enumerate(
+        [("2025-02-20", "2025-03-31"), ("2025-03-10", "2025-03-16"), (None, None)] * 2
+    ):
+        second.append(
+            period(
+                start,
+                end,
+                platform=PLATFORMS[n % 2],
+                account_id=ACCOUNTS[n % 3],
+                campaign_name=CAMPAIGNS[n % 3],
+                channel=CHANNELS[(n + 1) % 3],
+                utm_source=SOURCES[n % 3],
+                ad_name="ad 1",
+                spend=25.0 * (n + 1),
+                impressions=100 * n,
+                clicks=3 * n,
+                conversions=0.5 * n,
+                conversion_value=12.25 * n,
+            )
+        )
     restated = _facts(rng, every_day[10:30:3], hours[24 * 5 : 24 * 15 : 5])
     return [first, second, restated]
 
@@ -443,6 +473,7 @@ def test_the_loads_restate_and_keep_rollups_exact(loaded: Store) -> None:
         _facts(random.Random(3), [date(2025, 3, 1)], [])
     )
     assert sum(row["n"] for row in counts) < total  # the restatement replaced rows
+    assert loaded.query("SELECT count(*) AS n FROM rollup_ad_range") == [{"n": 7}]
     assert_rollups_exact(loaded)
 
 
@@ -507,7 +538,7 @@ def _request(q: Mapping[str, Any]) -> dict[str, Any]:
 
 def _expected_rollup(q: Mapping[str, Any]) -> str:
     members = {*q["dimensions"], *(d for d, _, _ in q["filters"])}
-    if q["granularity"] is None or not members <= set(ROLLUP_DIMENSIONS):
+    if not members <= set(ROLLUP_DIMENSIONS):
         return "base"
     return "rollup_ad_hour" if q["granularity"] == "hour" else "rollup_ad_day"
 

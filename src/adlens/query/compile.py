@@ -167,9 +167,10 @@ def compile_exclusions(plan: QueryPlan, source: Source | None = None) -> exp.Sel
     """Counts of the rows ``plan`` leaves out, or None when it cannot leave any out.
 
     ``range_rows``: range rows not counted; ``grain_rows``: rows in the range whose grain
-    is coarser than the buckets (day rows of an hourly series). Always counted on the base
-    table (rollups hold no range rows, the hour rollup no day rows), so the counts are the
-    same whichever ``source`` answers the plan.
+    is coarser than the buckets (day rows of an hourly series). When a rollup answers the
+    plan, its filters read only rollup group columns, so the rows are counted from the
+    ``row_count`` of all three rollups (``rollup_ad_day``'s relation); otherwise on the
+    base table. The counts are the same whichever ``source`` answers the plan.
     """
     times = _Times(plan)
     parts: list[exp.Expr] = []
@@ -184,14 +185,19 @@ def compile_exclusions(plan: QueryPlan, source: Source | None = None) -> exp.Sel
     if not parts:
         return None
     is_range = _grain_is("range")
+    rows: exp.Expr = exp.Literal.number(1)
+    relation: exp.Expr = _table(plan.table)
+    if source is not None and source.is_rollup:
+        rows = column(rollups.ROW_COUNT)
+        relation = rollups.relation(rollups.DAY, plan.table)
     counts = [
-        _alias(exp.Sum(this=_case(is_range, 1, 0)), "range_rows"),
-        _alias(exp.Sum(this=_case(is_range, 0, 1)), "grain_rows"),
+        _alias(exp.Sum(this=_case(is_range, rows.copy(), 0)), "range_rows"),
+        _alias(exp.Sum(this=_case(is_range, 0, rows.copy())), "grain_rows"),
     ]
     conditions = [_workspace(), _any(*parts)]
     if plan.where is not None:
         conditions.append(_filter(plan.where))
-    return _select(counts, _table(plan.table)).where(_all(*conditions), copy=False)
+    return _select(counts, relation).where(_all(*conditions), copy=False)
 
 
 # --- time -----------------------------------------------------------------------------------

@@ -1,15 +1,16 @@
 """Pre-aggregated rollups of ``ad_performance`` and the rule for when one answers a query.
 
-Two tables (created by migration 5 of ``adlens.store.migrations``):
+Three tables (``adlens.store.migrations``):
 
 - ``rollup_ad_day``: the day rows (``grain = 'day'``) grouped by workspace, platform,
   account_id, account_name, campaign_id, campaign_name, channel, currency and ``date``;
 - ``rollup_ad_hour``: the hour rows (``grain = 'hour'``) grouped the same way and by
-  ``ts`` (and ``date``, the account's day the row belongs to, which restatement keys on).
+  ``ts`` (and ``date``, the account's day the row belongs to, which restatement keys on);
+- ``rollup_ad_range``: the range rows (exports without a per-day breakdown) grouped the
+  same way and by ``period_start`` and ``period_end``.
 
 Each row holds the sums of spend, spend_original, impressions, clicks, conversions and
-conversion_value and ``row_count``, the number of fact rows summed. Range rows are never
-rolled up: they live only in the base table.
+conversion_value and ``row_count``, the number of fact rows summed.
 
 Keeping them current: ``refresh_rollups`` runs inside each load's transaction, after the
 load's rows are final (restatement has deleted the older rows of the same account-days).
@@ -24,12 +25,12 @@ loads, such as re-converting currencies).
 
 When a rollup answers (``rollup_for``), exactly:
 
-- the plan reads ``ad_performance`` and has a granularity of an hour or coarser and no
-  sub-hour step: a series never counts range rows, so the rollups hold every row it can
-  count (``day`` and coarser read both rollups as one relation, shaped like the base
-  table, because hour rows count in day buckets by their local date in the query's zone;
-  ``hour`` reads only ``rollup_ad_hour``, since day rows are never split into hours);
-  a plan without a granularity may count range rows and is answered by the base table;
+- the plan reads ``ad_performance`` and has no granularity, or one of an hour or coarser
+  without a sub-hour step. ``rollup_ad_day`` answers totals and ``day`` and coarser: it
+  reads the three rollups as one relation shaped like the base table (hour rows count in
+  day buckets by their local date in the query's zone; range rows count in totals whose
+  range covers their period, by the same conditions as on the base table, and never in a
+  series). ``hour`` reads only ``rollup_ad_hour``, since day rows are never split;
 - every dimension, dimension filter and restriction is a rollup group column;
 - every aggregate of every measure (and of every measure filter) is ``SUM`` of a summed
   column (possibly under a ``CASE`` whose conditions read only group columns, as custom
@@ -37,8 +38,9 @@ When a rollup answers (``rollup_for``), exactly:
   ``MIN``, ``MAX``, ``AVG``, ``COUNT(column)`` or sums of expressions are not answerable
   from sums and go to the base table.
 
-Rows excluded from a series (range rows, day rows of an hourly series) are always counted
-on the base table (``compile_exclusions``), so the metadata is the same whatever answers.
+Rows left out (range rows not covered or in a series, day rows of an hourly series) are
+counted from the same relation's ``row_count`` when a rollup answers, else on the base
+table (``compile_exclusions``): the metadata is the same whatever answers.
 
 Sums of floating-point columns are added in a different order from a rollup than from the
 base table, so they may differ in the last bits (never for values exact in binary).
@@ -64,8 +66,8 @@ from sqlglot import exp
 from adlens.query.plan import Condition, Filter, Group, QueryPlan
 from adlens.query.semantic import column
 
-DAY, HOUR = "rollup_ad_day", "rollup_ad_hour"
-ROLLUPS: tuple[str, ...] = (DAY, HOUR)
+DAY, HOUR, RANGE = "rollup_ad_day", "rollup_ad_hour", "rollup_ad_range"
+ROLLUPS: tuple[str, ...] = (DAY, HOUR, RANGE)
 BASE_TABLE = "ad_performance"
 GROUP_COLUMNS: tuple[str, ...] = (
     "workspace",
@@ -86,8 +88,8 @@ SUM_COLUMNS: tuple[str, ...] = (
     "conversion_value",
 )
 ROW_COUNT = "row_count"
-_GRAIN = {DAY: "day", HOUR: "hour"}
-_TIME_COLUMNS = {DAY: ("date",), HOUR: ("date", "ts")}
+_GRAIN = {DAY: "day", HOUR: "hour", RANGE: "range"}
+_TIME_COLUMNS = {DAY: ("date",), HOUR: ("date", "ts"), RANGE: ("period_start", "period_end")}
 
 _process_default = {"enabled": True}
 _override: ContextVar[bool | None] = ContextVar("adlens_rollups_enabled", default=None)
@@ -171,7 +173,7 @@ def refresh_rollups(
     )
     written: dict[str, int] = {}
     try:
-        for rollup in ROLLUPS:
+        for rollup in (DAY, HOUR):
             con.execute(
                 f"DELETE FROM {rollup} WHERE workspace = ? AND {_IN_DAYS.format(t=rollup)}",
                 [workspace],
@@ -185,6 +187,12 @@ def refresh_rollups(
             written[rollup] = int(rows[0][0]) if rows else 0
     finally:
         con.execute(f"DROP TABLE IF EXISTS {_DAYS}")
+    # Range rows are few: the workspace's are re-aggregated whole.
+    con.execute(f"DELETE FROM {RANGE} WHERE workspace = ?", [workspace])
+    rows = con.execute(
+        _insert(RANGE) + _aggregate(RANGE) + " AND workspace = ? GROUP BY ALL", [workspace]
+    ).fetchall()
+    written[RANGE] = int(rows[0][0]) if rows else 0
     return written
 
 
@@ -221,9 +229,11 @@ def rollup_for(plan: QueryPlan) -> str | None:
     Does not look at ``use_rollups``: ``compile.choose_source`` does.
     """
     g = plan.granularity
-    if plan.table != BASE_TABLE or g is None:
+    if plan.table != BASE_TABLE:
         return None
-    if g.name == "hour":
+    if g is None:
+        rollup = DAY
+    elif g.name == "hour":
         rollup = HOUR
     elif not g.sub_day:
         rollup = DAY
@@ -317,10 +327,11 @@ def adapt(expression: exp.Expr) -> exp.Expr:
 def relation(rollup: str, alias: str) -> exp.Expr:
     """The rows a rollup answers from, shaped like the base table, as a subquery ``alias``.
 
-    ``rollup_ad_day`` reads day and hour rollup rows (hour rows count in day buckets);
+    ``rollup_ad_day`` reads the day, hour and range rollups (hour rows count in day buckets;
+    range rows count in totals whose range covers them, and a series never selects them);
     ``rollup_ad_hour`` reads hour rollup rows only.
     """
-    parts = (DAY, HOUR) if rollup == DAY else (HOUR,)
+    parts = ROLLUPS if rollup == DAY else (HOUR,)
     selects = [_PARTS[part].copy() for part in parts]
     union: exp.Query = selects[0]
     for select in selects[1:]:
@@ -330,8 +341,12 @@ def relation(rollup: str, alias: str) -> exp.Expr:
 
 def _part(rollup: str) -> exp.Select:
     ts = "ts" if rollup == HOUR else "CAST(NULL AS TIMESTAMP)"
+    if rollup == RANGE:
+        times = "CAST(NULL AS DATE) AS date, period_start, period_end"
+    else:
+        times = "date, date AS period_start, date AS period_end"
     names = ", ".join((*GROUP_COLUMNS, *SUM_COLUMNS, ROW_COUNT))
-    sql = f"SELECT {names}, date, {ts} AS ts, '{_GRAIN[rollup]}' AS grain FROM {rollup}"
+    sql = f"SELECT {names}, {times}, {ts} AS ts, '{_GRAIN[rollup]}' AS grain FROM {rollup}"
     select = sqlglot.parse_one(sql, dialect="duckdb")
     assert isinstance(select, exp.Select)
     return select

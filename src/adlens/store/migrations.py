@@ -139,7 +139,7 @@ CREATE TABLE data_versions (
 
 # Pre-aggregated rollups of ad_performance (adlens.query.rollups): one row per group of
 # day rows (by date) or of hour rows (by date and ts), with the sums and the row count.
-# Range rows are never rolled up. Kept current by ``refresh_rollups`` in each load.
+# Range rows have their own rollup (below). Kept current by ``refresh_rollups`` in each load.
 _ROLLUP_GROUPS = """
     workspace VARCHAR NOT NULL,
     platform VARCHAR NOT NULL,
@@ -164,6 +164,25 @@ ROLLUP_AD_DAY_DDL = f"CREATE TABLE rollup_ad_day ({_ROLLUP_GROUPS}{_ROLLUP_SUMS}
 ROLLUP_AD_HOUR_DDL = (
     f"CREATE TABLE rollup_ad_hour ({_ROLLUP_GROUPS}    ts TIMESTAMP,{_ROLLUP_SUMS})"
 )
+# Range rows (exports without a per-day breakdown) grouped the same way by their period, so
+# totals over a time range are answered from rollups too; filled from the rows already there.
+_RANGE_GROUPS = _ROLLUP_GROUPS.replace("    date DATE,\n", "")
+_SUMMED = (
+    "sum(spend), sum(spend_original), sum(impressions), sum(clicks), sum(conversions), "
+    "sum(conversion_value), count(*)"
+)
+_RANGE_KEYS = (
+    "workspace, platform, account_id, account_name, campaign_id, campaign_name, channel, "
+    "currency, period_start, period_end"
+)
+ROLLUP_AD_RANGE_DDL = (
+    f"CREATE TABLE rollup_ad_range ({_RANGE_GROUPS}    period_start DATE,\n"
+    f"    period_end DATE,{_ROLLUP_SUMS})"
+)
+ROLLUP_AD_RANGE_FILL = (
+    f"INSERT INTO rollup_ad_range SELECT {_RANGE_KEYS}, {_SUMMED} FROM ad_performance "
+    f"WHERE grain = 'range' GROUP BY {_RANGE_KEYS}"
+)
 
 MIGRATIONS: tuple[tuple[str, ...], ...] = (
     (
@@ -180,4 +199,5 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
     (DATA_VERSIONS_DDL,),
     # Rollups the query planner reads when they answer a query exactly (adlens.query.rollups).
     (ROLLUP_AD_DAY_DDL, ROLLUP_AD_HOUR_DDL),
+    (ROLLUP_AD_RANGE_DDL, ROLLUP_AD_RANGE_FILL),
 )
