@@ -49,7 +49,7 @@ DAYS = 365
 HOURLY_DAYS = 90
 PLATFORMS = ("meta", "google_ads", "tiktok", "linkedin", "microsoft")
 NOW = dt.datetime(2026, 11, 1, 0, 0)  # "today": the day after the last loaded day
-GENERATOR_VERSION = 2
+GENERATOR_VERSION = 3
 
 TARGET_P50_MS = 20.0
 TARGET_P99_MS = 100.0

@@ -187,6 +187,7 @@ def test_compact_command(tmp_path: Path) -> None:
         "rollup_ad_day": 3,
         "rollup_ad_hour": 0,
         "rollup_ad_range": 0,
+        "rollup_ad_hour_day": 0,
     }
 
 

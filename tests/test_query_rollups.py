@@ -52,6 +52,8 @@ EXPECTED = {
     f"WHERE grain = 'hour' GROUP BY {GROUPS}, date, ts",
     "rollup_ad_range": f"SELECT {GROUPS}, period_start, period_end, {SUMS} FROM ad_performance "
     f"WHERE grain = 'range' GROUP BY {GROUPS}, period_start, period_end",
+    "rollup_ad_hour_day": f"SELECT {GROUPS}, date, ts::DATE, {SUMS} FROM ad_performance "
+    f"WHERE grain = 'hour' GROUP BY {GROUPS}, date, ts::DATE",
 }
 # Loads that replace nothing append their aggregates, so a group may have several rows.
 _MERGED = ", ".join(
@@ -72,6 +74,8 @@ STORED = {
     f"GROUP BY {GROUPS}, date, ts",
     "rollup_ad_range": f"SELECT {GROUPS}, period_start, period_end, {_MERGED} "
     f"FROM rollup_ad_range GROUP BY {GROUPS}, period_start, period_end",
+    "rollup_ad_hour_day": f"SELECT {GROUPS}, date, utc_date, {_MERGED} "
+    f"FROM rollup_ad_hour_day GROUP BY {GROUPS}, date, utc_date",
 }
 
 
@@ -217,7 +221,7 @@ def test_workspaces_are_refreshed_apart(store: Store, tmp_path: Path) -> None:
     with use_rollups():
         a = run_query(store, request, workspace="a")
         b = run_query(store, request, workspace="b")
-    assert (a.metadata["rollup"], b.metadata["rollup"]) == ("rollup_ad_day", "rollup_ad_day")
+    assert (a.metadata["rollup"], b.metadata["rollup"]) == ("rollup_ad_day_utc",) * 2
     assert rounded(a.data) == rounded(
         [
             {"ts.day": "2025-03-01", "spend": 1.0, "ctr": 1.0},
@@ -291,6 +295,7 @@ def test_rebuild_equals_the_incremental_refreshes(store: Store) -> None:
         "rollup_ad_day": 2,
         "rollup_ad_hour": 1,
         "rollup_ad_range": 0,
+        "rollup_ad_hour_day": 1,
     }
     assert sorted_rows(store, "SELECT * FROM rollup_ad_day") == incremental
     assert_rollups_exact(store)
@@ -300,7 +305,7 @@ def test_the_switch_is_on_by_default_and_a_block_overrides_the_process(store: St
     load_rows(store, [day("2025-03-01", spend=2.0)], ingest_id=1)
     request = series("day")
     assert rollups_enabled()
-    assert run_query(store, request).metadata["rollup"] == "rollup_ad_day"
+    assert run_query(store, request).metadata["rollup"] == "rollup_ad_day_utc"
     with use_rollups(False):
         assert run_query(store, request).metadata["rollup"] == "base"
     enable_rollups(False)
@@ -328,27 +333,37 @@ def series(granularity: str | None, **extra: Any) -> dict[str, Any]:
 @pytest.mark.parametrize(
     ("request_", "rollup"),
     [
-        (series("day"), "rollup_ad_day"),
-        (series("month", dimensions=["campaign_name", "currency"]), "rollup_ad_day"),
-        (series("week", measures=["cpm", "roas", "aov"]), "rollup_ad_day"),
+        (series("day"), "rollup_ad_day_utc"),
+        (series("month", dimensions=["campaign_name", "currency"]), "rollup_ad_day_utc"),
+        (series("week", measures=["cpm", "roas", "aov"]), "rollup_ad_day_utc"),
         (series("hour"), "rollup_ad_hour"),
         (series("15m"), "base"),
-        (series(None), "rollup_ad_day"),  # with the range rollup
+        (series(None), "rollup_ad_day_utc"),  # with the range rollup
+        (series("day", timezone="Europe/Berlin"), "rollup_ad_day"),  # hour rows by local day
+        (
+            series(
+                "day",
+                timeDimensions=[
+                    {"dimension": "ts", "granularity": "day", "dateRange": "last 36 hours"}
+                ],
+            ),
+            "rollup_ad_day",
+        ),
         (series(None, dimensions=["ad_name"]), "base"),
         (series("day", dimensions=["utm_source"]), "base"),
         (series("day", filters=[{"member": "ad_name", "operator": "set"}]), "base"),
         (
             series("day", filters=[{"member": "channel", "operator": "contains", "values": ["x"]}]),
-            "rollup_ad_day",
+            "rollup_ad_day_utc",
         ),
         (
             series("day", filters=[{"member": "spend", "operator": "gt", "values": [1]}]),
-            "rollup_ad_day",
+            "rollup_ad_day_utc",
         ),
         (series("day", measures=["sessions"]), "base"),
-        (series("day", measures=["spend", "rows"]), "rollup_ad_day"),
+        (series("day", measures=["spend", "rows"]), "rollup_ad_day_utc"),
         (series("day", measures=["biggest"]), "base"),
-        (series("day", measures=["brand_spend"]), "rollup_ad_day"),
+        (series("day", measures=["brand_spend"]), "rollup_ad_day_utc"),
         (series("day", measures=["search_spend"]), "base"),
     ],
 )
@@ -540,7 +555,10 @@ def _expected_rollup(q: Mapping[str, Any]) -> str:
     members = {*q["dimensions"], *(d for d, _, _ in q["filters"])}
     if not members <= set(ROLLUP_DIMENSIONS):
         return "base"
-    return "rollup_ad_hour" if q["granularity"] == "hour" else "rollup_ad_day"
+    if q["granularity"] == "hour":
+        return "rollup_ad_hour"
+    # Ranges here are whole days: in UTC, hour rows are read summed per day.
+    return "rollup_ad_day_utc" if q["timezone"] == "UTC" else "rollup_ad_day"
 
 
 VARYING = ("sql", "query_time", "rollup", "source")
@@ -584,7 +602,7 @@ few_days = st.dates(min_value=date(2025, 3, 1), max_value=date(2025, 3, 5))  # l
 def test_incremental_refreshes_equal_a_full_group_by(
     store: Store, seed: int, loads: list[tuple[str, list[date]]]
 ) -> None:
-    for table in ("ad_performance", "rollup_ad_day", "rollup_ad_hour"):
+    for table in ("ad_performance", *EXPECTED):
         store.con.execute(f"DELETE FROM {table}")
     rng = random.Random(seed)
     for ingest_id, (workspace, days) in enumerate(loads, start=1):

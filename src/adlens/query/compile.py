@@ -169,8 +169,8 @@ def compile_exclusions(plan: QueryPlan, source: Source | None = None) -> exp.Sel
     ``range_rows``: range rows not counted; ``grain_rows``: rows in the range whose grain
     is coarser than the buckets (day rows of an hourly series). When a rollup answers the
     plan, its filters read only rollup group columns, so the rows are counted from the
-    ``row_count`` of all three rollups (``rollup_ad_day``'s relation); otherwise on the
-    base table. The counts are the same whichever ``source`` answers the plan.
+    ``row_count`` of the range rollup (and of the day rollup for an hourly series);
+    otherwise on the base table. The counts are the same whichever ``source`` answers the plan.
     """
     times = _Times(plan)
     parts: list[exp.Expr] = []
@@ -189,7 +189,8 @@ def compile_exclusions(plan: QueryPlan, source: Source | None = None) -> exp.Sel
     relation: exp.Expr = _table(plan.table)
     if source is not None and source.is_rollup:
         rows = column(rollups.ROW_COUNT)
-        relation = rollups.relation(rollups.DAY, plan.table)
+        tables = (rollups.RANGE, rollups.DAY) if times.too_fine() else (rollups.RANGE,)
+        relation = rollups.parts_relation(tables, plan.table)
     counts = [
         _alias(exp.Sum(this=_case(is_range, rows.copy(), 0)), "range_rows"),
         _alias(exp.Sum(this=_case(is_range, 0, rows.copy())), "grain_rows"),

@@ -1,13 +1,14 @@
 """Pre-aggregated rollups of ``ad_performance`` and the rule for when one answers a query.
 
-Three tables (``adlens.store.migrations``):
+Four tables (``adlens.store.migrations``):
 
 - ``rollup_ad_day``: the day rows (``grain = 'day'``) grouped by workspace, platform,
   account_id, account_name, campaign_id, campaign_name, channel, currency and ``date``;
 - ``rollup_ad_hour``: the hour rows (``grain = 'hour'``) grouped the same way and by
   ``ts`` (and ``date``, the account's day the row belongs to, which restatement keys on);
 - ``rollup_ad_range``: the range rows (exports without a per-day breakdown) grouped the
-  same way and by ``period_start`` and ``period_end``.
+  same way and by ``period_start`` and ``period_end``;
+- ``rollup_ad_hour_day``: the hour rows summed per UTC day (``utc_date``) and ``date``.
 
 Each row holds the sums of spend, spend_original, impressions, clicks, conversions and
 conversion_value and ``row_count``, the number of fact rows summed.
@@ -30,7 +31,9 @@ When a rollup answers (``rollup_for``), exactly:
   reads the three rollups as one relation shaped like the base table (hour rows count in
   day buckets by their local date in the query's zone; range rows count in totals whose
   range covers their period, by the same conditions as on the base table, and never in a
-  series). ``hour`` reads only ``rollup_ad_hour``, since day rows are never split;
+  series). In UTC over whole days (``rollup_ad_day_utc``) hour rows are read from
+  ``rollup_ad_hour_day`` instead, since their local day is their UTC day. ``hour`` reads
+  only ``rollup_ad_hour``, since day rows are never split;
 - every dimension, dimension filter and restriction is a rollup group column;
 - every aggregate of every measure (and of every measure filter) is ``SUM`` of a summed
   column (possibly under a ``CASE`` whose conditions read only group columns, as custom
@@ -67,7 +70,9 @@ from adlens.query.plan import Condition, Filter, Group, QueryPlan
 from adlens.query.semantic import column
 
 DAY, HOUR, RANGE = "rollup_ad_day", "rollup_ad_hour", "rollup_ad_range"
-ROLLUPS: tuple[str, ...] = (DAY, HOUR, RANGE)
+HOUR_DAY = "rollup_ad_hour_day"
+ROLLUPS: tuple[str, ...] = (DAY, HOUR, RANGE, HOUR_DAY)
+DAY_UTC = "rollup_ad_day_utc"  # a label: rollup_ad_day with hour rows read per UTC day
 BASE_TABLE = "ad_performance"
 GROUP_COLUMNS: tuple[str, ...] = (
     "workspace",
@@ -88,8 +93,14 @@ SUM_COLUMNS: tuple[str, ...] = (
     "conversion_value",
 )
 ROW_COUNT = "row_count"
-_GRAIN = {DAY: "day", HOUR: "hour", RANGE: "range"}
-_TIME_COLUMNS = {DAY: ("date",), HOUR: ("date", "ts"), RANGE: ("period_start", "period_end")}
+_GRAIN = {DAY: "day", HOUR: "hour", RANGE: "range", HOUR_DAY: "hour"}
+_TIME_COLUMNS = {
+    DAY: ("date",),
+    HOUR: ("date", "ts"),
+    RANGE: ("period_start", "period_end"),
+    HOUR_DAY: ("date", "utc_date"),
+}
+_EXPRESSIONS = {"utc_date": "CAST(ts AS DATE)"}
 
 _process_default = {"enabled": True}
 _override: ContextVar[bool | None] = ContextVar("adlens_rollups_enabled", default=None)
@@ -129,7 +140,7 @@ def rollups_enabled() -> bool:
 
 def _aggregate(rollup: str) -> str:
     """``SELECT`` of a rollup's rows from the base table (its ``WHERE`` appended by callers)."""
-    groups = ", ".join((*GROUP_COLUMNS, *_TIME_COLUMNS[rollup]))
+    groups = ", ".join(_EXPRESSIONS.get(c, c) for c in (*GROUP_COLUMNS, *_TIME_COLUMNS[rollup]))
     sums = ", ".join(f"sum({name})" for name in SUM_COLUMNS)
     return f"SELECT {groups}, {sums}, count(*) FROM {BASE_TABLE} WHERE grain = '{_GRAIN[rollup]}'"
 
@@ -173,7 +184,7 @@ def refresh_rollups(
     )
     written: dict[str, int] = {}
     try:
-        for rollup in (DAY, HOUR):
+        for rollup in (DAY, HOUR, HOUR_DAY):
             con.execute(
                 f"DELETE FROM {rollup} WHERE workspace = ? AND {_IN_DAYS.format(t=rollup)}",
                 [workspace],
@@ -215,7 +226,11 @@ def rebuild_rollups(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
     written: dict[str, int] = {}
     for rollup in ROLLUPS:
         con.execute(f"DELETE FROM {rollup}")
-        rows = con.execute(_insert(rollup) + _aggregate(rollup) + " GROUP BY ALL").fetchall()
+        # In time order, so each row group spans a short time and range queries skip most.
+        order = ", ".join(_EXPRESSIONS.get(c, c) for c in _TIME_COLUMNS[rollup])
+        rows = con.execute(
+            _insert(rollup) + _aggregate(rollup) + f" GROUP BY ALL ORDER BY {order}"
+        ).fetchall()
         written[rollup] = int(rows[0][0]) if rows else 0
     return written
 
@@ -231,12 +246,10 @@ def rollup_for(plan: QueryPlan) -> str | None:
     g = plan.granularity
     if plan.table != BASE_TABLE:
         return None
-    if g is None:
-        rollup = DAY
+    if g is None or (g.name != "hour" and not g.sub_day):
+        rollup = DAY_UTC if _utc_whole_days(plan) else DAY
     elif g.name == "hour":
         rollup = HOUR
-    elif not g.sub_day:
-        rollup = DAY
     else:
         return None
     if any(d.column not in GROUP_COLUMNS for d in plan.dimensions):
@@ -246,6 +259,12 @@ def rollup_for(plan: QueryPlan) -> str | None:
     if not _filter_answerable(plan.where) or not _filter_answerable(plan.having):
         return None
     return rollup
+
+
+def _utc_whole_days(plan: QueryPlan) -> bool:
+    """Hour rows count per UTC day: the zone is UTC and every range is whole days."""
+    ranges = (plan.time_range, plan.compare_range)
+    return plan.timezone == "UTC" and all(r is None or r.day_aligned for r in ranges)
 
 
 def answerable(expression: exp.Expr) -> bool:
@@ -329,9 +348,16 @@ def relation(rollup: str, alias: str) -> exp.Expr:
 
     ``rollup_ad_day`` reads the day, hour and range rollups (hour rows count in day buckets;
     range rows count in totals whose range covers them, and a series never selects them);
-    ``rollup_ad_hour`` reads hour rollup rows only.
+    ``rollup_ad_day_utc`` the same with hour rows summed per UTC day; ``rollup_ad_hour``
+    reads hour rollup rows only.
     """
-    parts = ROLLUPS if rollup == DAY else (HOUR,)
+    return parts_relation(
+        {DAY: (DAY, HOUR, RANGE), DAY_UTC: (DAY, HOUR_DAY, RANGE)}.get(rollup, (HOUR,)), alias
+    )
+
+
+def parts_relation(parts: tuple[str, ...], alias: str) -> exp.Expr:
+    """Rollup tables read together (``UNION ALL``), shaped like the base table."""
     selects = [_PARTS[part].copy() for part in parts]
     union: exp.Query = selects[0]
     for select in selects[1:]:
@@ -340,7 +366,9 @@ def relation(rollup: str, alias: str) -> exp.Expr:
 
 
 def _part(rollup: str) -> exp.Select:
-    ts = "ts" if rollup == HOUR else "CAST(NULL AS TIMESTAMP)"
+    ts = {HOUR: "ts", HOUR_DAY: "CAST(utc_date AS TIMESTAMP)"}.get(
+        rollup, "CAST(NULL AS TIMESTAMP)"
+    )
     if rollup == RANGE:
         times = "CAST(NULL AS DATE) AS date, period_start, period_end"
     else:

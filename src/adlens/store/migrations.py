@@ -183,6 +183,16 @@ ROLLUP_AD_RANGE_FILL = (
     f"INSERT INTO rollup_ad_range SELECT {_RANGE_KEYS}, {_SUMMED} FROM ad_performance "
     f"WHERE grain = 'range' GROUP BY {_RANGE_KEYS}"
 )
+# Hour rows summed per UTC day (and account day, which restatement keys on): day series and
+# totals in UTC over whole days read these instead of every hour.
+ROLLUP_AD_HOUR_DAY_DDL = (
+    f"CREATE TABLE rollup_ad_hour_day ({_ROLLUP_GROUPS}    utc_date DATE,{_ROLLUP_SUMS})"
+)
+_HOUR_DAY_KEYS = _RANGE_KEYS.replace("period_start, period_end", "date")
+ROLLUP_AD_HOUR_DAY_FILL = (
+    f"INSERT INTO rollup_ad_hour_day SELECT {_HOUR_DAY_KEYS}, CAST(ts AS DATE), {_SUMMED} "
+    f"FROM ad_performance WHERE grain = 'hour' GROUP BY {_HOUR_DAY_KEYS}, CAST(ts AS DATE)"
+)
 
 MIGRATIONS: tuple[tuple[str, ...], ...] = (
     (
@@ -200,4 +210,5 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
     # Rollups the query planner reads when they answer a query exactly (adlens.query.rollups).
     (ROLLUP_AD_DAY_DDL, ROLLUP_AD_HOUR_DDL),
     (ROLLUP_AD_RANGE_DDL, ROLLUP_AD_RANGE_FILL),
+    (ROLLUP_AD_HOUR_DAY_DDL, ROLLUP_AD_HOUR_DAY_FILL),
 )
