@@ -37,6 +37,8 @@ fx_app = typer.Typer(help="Exchange rates used to convert spend to the reporting
 app.add_typer(fx_app, name="fx")
 metrics_app = typer.Typer(help="Custom metrics: named, checked expressions over the measures.")
 app.add_typer(metrics_app, name="metrics")
+events_app = typer.Typer(help="Event streams: impressions, clicks, conversions as they happen.")
+app.add_typer(events_app, name="events")
 
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -477,6 +479,46 @@ def compact(db: DbOption = None, as_json: JsonOption = False) -> None:
         return
     for table, count in rewritten.items():
         out.print(f"{table}: {count:,} rows rewritten")
+
+
+@events_app.command("load")
+def events_load(
+    path: Annotated[
+        Path,
+        typer.Argument(
+            help="Events as JSON lines (.jsonl), a JSON array (.json) or CSV.",
+            exists=True,
+            dir_okay=False,
+        ),
+    ],
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Store a file of events (all its valid events in one transaction) and their rollup.
+
+    Each event has `ts` and `event`, optionally `value`, `platform`, `account_id`,
+    `campaign_id`, `campaign_name`, `channel` and `event_id` (ids already stored are skipped).
+    """
+    from adlens.events import append_events, read_events
+
+    settings = get_settings()
+    report = _with_store(
+        db,
+        lambda store: append_events(
+            store, read_events(path), workspace=settings.workspace, source=str(path)
+        ),
+    )
+    if as_json:
+        _print_json(report.to_dict())
+    else:
+        out.print(
+            f"{path}: {report.loaded:,} events loaded, {report.duplicates:,} duplicates "
+            f"skipped, {len(report.rejected):,} rejected"
+        )
+        for item in report.rejected[:10]:
+            err.print(f"  event {item['row']}: {item['reason']}")
+    if report.rejected:
+        raise typer.Exit(1)
 
 
 @fx_app.command("set")

@@ -61,18 +61,30 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+from dataclasses import dataclass
 
 import duckdb
 import sqlglot
 from sqlglot import exp
 
-from adlens.query.plan import Condition, Filter, Group, QueryPlan
+from adlens.query.plan import Filter, Group, QueryPlan
 from adlens.query.semantic import column
 
 DAY, HOUR, RANGE = "rollup_ad_day", "rollup_ad_hour", "rollup_ad_range"
 HOUR_DAY = "rollup_ad_hour_day"
 ROLLUPS: tuple[str, ...] = (DAY, HOUR, RANGE, HOUR_DAY)
 DAY_UTC = "rollup_ad_day_utc"  # a label: rollup_ad_day with hour rows read per UTC day
+EVENTS_TABLE, MINUTE = "events", "rollup_events_minute"
+EVENT_GROUPS: tuple[str, ...] = (
+    "workspace",
+    "platform",
+    "account_id",
+    "campaign_id",
+    "campaign_name",
+    "channel",
+    "event",
+)
+EVENT_SUMS: tuple[str, ...] = ("value",)
 BASE_TABLE = "ad_performance"
 GROUP_COLUMNS: tuple[str, ...] = (
     "workspace",
@@ -218,6 +230,21 @@ def _append(con: duckdb.DuckDBPyConnection, ingest_id: int) -> dict[str, int]:
     return written
 
 
+_EVENTS_AGGREGATE = (
+    f"INSERT INTO {MINUTE} SELECT {', '.join(EVENT_GROUPS)}, date_trunc('minute', ts), "
+    f"sum(value), count(*) FROM {EVENTS_TABLE}"
+)
+
+
+def extend_event_rollup(con: duckdb.DuckDBPyConnection, batch_id: int) -> int:
+    """Append the minute aggregates of one batch of events; returns rollup rows written.
+
+    Events are only ever added, and sums are additive, so a minute may have several rows.
+    """
+    rows = con.execute(_EVENTS_AGGREGATE + " WHERE batch_id = ? GROUP BY ALL", [batch_id])
+    return int(rows.fetchall()[0][0])
+
+
 def rebuild_rollups(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
     """Recompute every rollup from the base table; returns rows written per rollup.
 
@@ -232,6 +259,9 @@ def rebuild_rollups(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
             _insert(rollup) + _aggregate(rollup) + f" GROUP BY ALL ORDER BY {order}"
         ).fetchall()
         written[rollup] = int(rows[0][0]) if rows else 0
+    con.execute(f"DELETE FROM {MINUTE}")
+    rows = con.execute(_EVENTS_AGGREGATE + " GROUP BY ALL ORDER BY 8").fetchall()  # by ts
+    written[MINUTE] = int(rows[0][0]) if rows else 0
     return written
 
 
@@ -244,6 +274,9 @@ def rollup_for(plan: QueryPlan) -> str | None:
     Does not look at ``use_rollups``: ``compile.choose_source`` does.
     """
     g = plan.granularity
+    if plan.table == EVENTS_TABLE:
+        # Events count by their minute, and every granularity is whole minutes.
+        return MINUTE if _columns_answer(plan, EVENT_GROUPS, EVENT_SUMS) else None
     if plan.table != BASE_TABLE:
         return None
     if g is None or (g.name != "hour" and not g.sub_day):
@@ -252,13 +285,18 @@ def rollup_for(plan: QueryPlan) -> str | None:
         rollup = HOUR
     else:
         return None
-    if any(d.column not in GROUP_COLUMNS for d in plan.dimensions):
-        return None
-    if not all(answerable(m.measure.expression) for m in plan.measures):
-        return None
-    if not _filter_answerable(plan.where) or not _filter_answerable(plan.having):
-        return None
-    return rollup
+    return rollup if _columns_answer(plan, GROUP_COLUMNS, SUM_COLUMNS) else None
+
+
+def _columns_answer(plan: QueryPlan, groups: tuple[str, ...], sums: tuple[str, ...]) -> bool:
+    """Every dimension, filter and measure of ``plan`` reads only these group and sum columns."""
+    columns = _Columns(groups, sums)
+    return (
+        all(d.column in groups for d in plan.dimensions)
+        and all(columns.answerable(m.measure.expression) for m in plan.measures)
+        and columns.filter_answerable(plan.where)
+        and columns.filter_answerable(plan.having)
+    )
 
 
 def _utc_whole_days(plan: QueryPlan) -> bool:
@@ -268,7 +306,7 @@ def _utc_whole_days(plan: QueryPlan) -> bool:
 
 
 def answerable(expression: exp.Expr) -> bool:
-    """Whether every aggregate in a measure can be computed from rollup rows.
+    """Whether every aggregate in a measure can be computed from the ad rollups' rows.
 
     >>> from adlens.query.semantic import BUILTIN_MEASURES
     >>> answerable(BUILTIN_MEASURES["cpm"].expression)
@@ -276,54 +314,58 @@ def answerable(expression: exp.Expr) -> bool:
     >>> answerable(sqlglot.parse_one("MAX(spend)")), answerable(sqlglot.parse_one("COUNT(*)"))
     (False, True)
     """
-    for node in expression.walk():
-        if isinstance(node, exp.Sum):
-            if not _summable(node.this):
-                return False
-        elif isinstance(node, exp.Count):
-            if not isinstance(node.this, exp.Star):
-                return False
-        elif isinstance(node, (exp.Min, exp.Max, exp.Avg, exp.AggFunc)):
-            return False
-    return True
+    return _Columns(GROUP_COLUMNS, SUM_COLUMNS).answerable(expression)
 
 
-def _summable(argument: exp.Expr) -> bool:
-    """A ``SUM`` argument whose sum over rollup rows equals its sum over fact rows."""
-    if isinstance(argument, exp.Paren):
-        return _summable(argument.this)
-    if isinstance(argument, exp.Column):
-        return argument.name in SUM_COLUMNS
-    if isinstance(argument, exp.Null):
+@dataclass(frozen=True)
+class _Columns:
+    """The group and summed columns of one family of rollups."""
+
+    groups: tuple[str, ...]
+    sums: tuple[str, ...]
+
+    def answerable(self, expression: exp.Expr) -> bool:
+        for node in expression.walk():
+            if isinstance(node, exp.Sum):
+                if not self._summable(node.this):
+                    return False
+            elif isinstance(node, exp.Count):
+                if not isinstance(node.this, exp.Star):
+                    return False
+            elif isinstance(node, (exp.Min, exp.Max, exp.Avg, exp.AggFunc)):
+                return False
         return True
-    if isinstance(argument, exp.Case):
-        branches = argument.args.get("ifs") or []
-        default = argument.args.get("default")
-        return all(_reads_groups(b.this) and _summable(b.args["true"]) for b in branches) and (
-            default is None or _summable(default)
+
+    def _summable(self, argument: exp.Expr) -> bool:
+        """A ``SUM`` argument whose sum over rollup rows equals its sum over fact rows."""
+        if isinstance(argument, exp.Paren):
+            return self._summable(argument.this)
+        if isinstance(argument, exp.Column):
+            return argument.name in self.sums
+        if isinstance(argument, exp.Null):
+            return True
+        if isinstance(argument, exp.Case):
+            branches = argument.args.get("ifs") or []
+            default = argument.args.get("default")
+            return all(
+                self._reads_groups(b.this) and self._summable(b.args["true"]) for b in branches
+            ) and (default is None or self._summable(default))
+        return False
+
+    def _reads_groups(self, condition: exp.Expr) -> bool:
+        """A row condition that reads only group columns (so holds for a whole group)."""
+        return all(c.name in self.groups for c in condition.find_all(exp.Column)) and not any(
+            isinstance(node, exp.AggFunc) for node in condition.walk()
         )
-    return False
 
-
-def _reads_groups(condition: exp.Expr) -> bool:
-    """A row condition that reads only rollup group columns (so holds for a whole group)."""
-    return all(c.name in GROUP_COLUMNS for c in condition.find_all(exp.Column)) and not any(
-        isinstance(node, exp.AggFunc) for node in condition.walk()
-    )
-
-
-def _filter_answerable(node: Filter | None) -> bool:
-    if node is None:
-        return True
-    if isinstance(node, Group):
-        return all(_filter_answerable(item) for item in node.items)
-    return _condition_answerable(node)
-
-
-def _condition_answerable(node: Condition) -> bool:
-    if node.measure is not None:
-        return answerable(node.measure.expression)
-    return node.column in GROUP_COLUMNS
+    def filter_answerable(self, node: Filter | None) -> bool:
+        if node is None:
+            return True
+        if isinstance(node, Group):
+            return all(self.filter_answerable(item) for item in node.items)
+        if node.measure is not None:
+            return self.answerable(node.measure.expression)
+        return node.column in self.groups
 
 
 def adapt(expression: exp.Expr) -> exp.Expr:
@@ -343,6 +385,11 @@ def adapt(expression: exp.Expr) -> exp.Expr:
     return expression.transform(rewrite, copy=False)
 
 
+def events_relation() -> exp.Expr:
+    """The events as rows counted by their minute, shaped like the base table (``events``)."""
+    return _EVENTS.copy().subquery(EVENTS_TABLE, copy=False)
+
+
 def relation(rollup: str, alias: str) -> exp.Expr:
     """The rows a rollup answers from, shaped like the base table, as a subquery ``alias``.
 
@@ -351,6 +398,8 @@ def relation(rollup: str, alias: str) -> exp.Expr:
     ``rollup_ad_day_utc`` the same with hour rows summed per UTC day; ``rollup_ad_hour``
     reads hour rollup rows only.
     """
+    if rollup == MINUTE:
+        return _PARTS[MINUTE].copy().subquery(alias, copy=False)
     return parts_relation(
         {DAY: (DAY, HOUR, RANGE), DAY_UTC: (DAY, HOUR_DAY, RANGE)}.get(rollup, (HOUR,)), alias
     )
@@ -380,4 +429,18 @@ def _part(rollup: str) -> exp.Select:
     return select
 
 
-_PARTS = {rollup: _part(rollup) for rollup in ROLLUPS}  # parsed once, copied per query
+def _events_part(table: str) -> exp.Select:
+    counted = "row_count" if table == MINUTE else "1 AS row_count"
+    sql = (
+        f"SELECT {', '.join(EVENT_GROUPS)}, value, {counted}, date_trunc('minute', ts) AS ts, "
+        "'minute' AS grain, CAST(NULL AS DATE) AS date, CAST(NULL AS DATE) AS period_start, "
+        f"CAST(NULL AS DATE) AS period_end FROM {table}"
+    )
+    select = sqlglot.parse_one(sql, dialect="duckdb")
+    assert isinstance(select, exp.Select)
+    return select
+
+
+# Parsed once, copied per query.
+_PARTS = {**{rollup: _part(rollup) for rollup in ROLLUPS}, MINUTE: _events_part(MINUTE)}
+_EVENTS = _events_part(EVENTS_TABLE)

@@ -193,6 +193,37 @@ ROLLUP_AD_HOUR_DAY_FILL = (
     f"INSERT INTO rollup_ad_hour_day SELECT {_HOUR_DAY_KEYS}, CAST(ts AS DATE), {_SUMMED} "
     f"FROM ad_performance WHERE grain = 'hour' GROUP BY {_HOUR_DAY_KEYS}, CAST(ts AS DATE)"
 )
+# Event streams (adlens.events): instants, not periods; rolled up per minute.
+EVENTS_DDL = """
+CREATE TABLE events (
+    workspace VARCHAR NOT NULL DEFAULT 'default',
+    ts TIMESTAMP NOT NULL,
+    platform VARCHAR NOT NULL,
+    account_id VARCHAR,
+    campaign_id VARCHAR,
+    campaign_name VARCHAR,
+    channel VARCHAR,
+    event VARCHAR NOT NULL,
+    value DOUBLE,
+    event_id VARCHAR,
+    batch_id BIGINT NOT NULL,
+    source VARCHAR NOT NULL
+)
+"""
+ROLLUP_EVENTS_MINUTE_DDL = """
+CREATE TABLE rollup_events_minute (
+    workspace VARCHAR NOT NULL,
+    platform VARCHAR NOT NULL,
+    account_id VARCHAR,
+    campaign_id VARCHAR,
+    campaign_name VARCHAR,
+    channel VARCHAR,
+    event VARCHAR NOT NULL,
+    ts TIMESTAMP NOT NULL,
+    value DOUBLE,
+    row_count BIGINT NOT NULL
+)
+"""
 
 MIGRATIONS: tuple[tuple[str, ...], ...] = (
     (
@@ -211,4 +242,5 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
     (ROLLUP_AD_DAY_DDL, ROLLUP_AD_HOUR_DDL),
     (ROLLUP_AD_RANGE_DDL, ROLLUP_AD_RANGE_FILL),
     (ROLLUP_AD_HOUR_DAY_DDL, ROLLUP_AD_HOUR_DAY_FILL),
+    (EVENTS_DDL, ROLLUP_EVENTS_MINUTE_DDL, "CREATE SEQUENCE event_batch_seq START 1"),
 )
