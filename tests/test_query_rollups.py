@@ -205,6 +205,34 @@ def test_second_load_and_restatement_refresh_only_their_days(store: Store, tmp_p
     ]
 
 
+def test_appending_loads_group_ad_level_rows_and_keep_campaign_rows(store: Store) -> None:
+    ads = [day("2025-03-01", campaign_name="A", ad_name=f"ad {n}", spend=1.0) for n in range(3)]
+    campaigns = [day("2025-03-02", campaign_name="A", spend=2.0)] * 2
+    with store.transaction() as con:
+        insert_facts(store, [{**r, "ingest_id": 1} for r in ads], rollups=False)
+        assert (
+            refresh_rollups(con, "ad_performance", 1, "default", replaced=False)["rollup_ad_day"]
+            == 1
+        )  # three ads of one campaign-day: one rollup row
+        insert_facts(store, [{**r, "ingest_id": 2} for r in campaigns], rollups=False)
+        written = refresh_rollups(
+            con, "ad_performance", 2, "default", replaced=False, aggregate=False
+        )
+        assert written["rollup_ad_day"] == 2  # appended as they are, no GROUP BY
+    assert store.query("SELECT date, spend, row_count FROM rollup_ad_day ORDER BY date, spend") == [
+        {"date": date(2025, 3, 1), "spend": 3.0, "row_count": 3},
+        {"date": date(2025, 3, 2), "spend": 2.0, "row_count": 1},
+        {"date": date(2025, 3, 2), "spend": 2.0, "row_count": 1},
+    ]
+    assert_rollups_exact(store)
+    daily = run_query(store, series("day"))
+    assert daily.data == [
+        {"ts.day": "2025-03-01", "spend": 3.0},
+        {"ts.day": "2025-03-02", "spend": 4.0},
+    ]
+    assert daily.metadata["rollup"] == "rollup_ad_day_utc"
+
+
 def test_workspaces_are_refreshed_apart(store: Store, tmp_path: Path) -> None:
     rows = ["2025-03-01,Acme,Brand,USD,100,10,10.00,1", "2025-03-02,Acme,Brand,USD,80,8,8.00,2"]
     load_file(store, google_export(tmp_path / "a.csv", rows), workspace="a")

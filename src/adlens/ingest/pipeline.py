@@ -43,7 +43,7 @@ from adlens.ingest.read import csv_errors, csv_relation, drop_csv_errors, rows_r
 from adlens.ingest.report import IngestReport
 from adlens.ingest.source import TextFile, Workbook, blank_lines, open_source, read_lines
 from adlens.ingest.values import settle_date_order
-from adlens.query.rollups import refresh_rollups
+from adlens.query.rollups import finer_than_groups, refresh_rollups
 from adlens.schema import FACT_COLUMNS, SESSION_COLUMNS
 from adlens.settings import Settings, get_settings
 from adlens.store import Store
@@ -257,7 +257,12 @@ class Load:
             report.totals_check = checks.check_totals(con, plan, ingest_id, profile)
             # Pre-aggregates of the days this load touched, in the same transaction.
             refresh_rollups(
-                con, plan.target, ingest_id, self.workspace, replaced=report.rows_replaced > 0
+                con,
+                plan.target,
+                ingest_id,
+                self.workspace,
+                replaced=report.rows_replaced > 0,
+                aggregate=finer_than_groups(plan.mapping),
             )
             report.first_rejects = checks.first_rejects(con, ingest_id, 10)
             span = fetch_one(

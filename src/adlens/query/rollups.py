@@ -58,7 +58,7 @@ which is how tests compare a rollup's answer with the base table's.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -105,6 +105,23 @@ SUM_COLUMNS: tuple[str, ...] = (
     "conversion_value",
 )
 ROW_COUNT = "row_count"
+# Fact dimensions finer than the groups: an export with one of them has many rows per group.
+_FINER = frozenset(
+    {
+        "ad_group_id",
+        "ad_group_name",
+        "ad_id",
+        "ad_name",
+        "keyword",
+        "match_type",
+        "search_term",
+        "utm_source",
+        "utm_medium",
+        "utm_campaign",
+        "utm_content",
+        "utm_term",
+    }
+)
 _GRAIN = {DAY: "day", HOUR: "hour", RANGE: "range", HOUR_DAY: "hour"}
 _TIME_COLUMNS = {
     DAY: ("date",),
@@ -150,11 +167,17 @@ def rollups_enabled() -> bool:
 # --- maintenance ----------------------------------------------------------------------------
 
 
-def _aggregate(rollup: str) -> str:
-    """``SELECT`` of a rollup's rows from the base table (its ``WHERE`` appended by callers)."""
+def _aggregate(rollup: str, *, rows: bool = False) -> str:
+    """``SELECT`` of a rollup's rows from the base table (its ``WHERE`` appended by callers).
+
+    ``rows``: one rollup row per fact row (no ``GROUP BY`` follows), else aggregates.
+    """
     groups = ", ".join(_EXPRESSIONS.get(c, c) for c in (*GROUP_COLUMNS, *_TIME_COLUMNS[rollup]))
-    sums = ", ".join(f"sum({name})" for name in SUM_COLUMNS)
-    return f"SELECT {groups}, {sums}, count(*) FROM {BASE_TABLE} WHERE grain = '{_GRAIN[rollup]}'"
+    if rows:
+        sums = ", ".join(SUM_COLUMNS) + ", 1"
+    else:
+        sums = ", ".join(f"sum({name})" for name in SUM_COLUMNS) + ", count(*)"
+    return f"SELECT {groups}, {sums} FROM {BASE_TABLE} WHERE grain = '{_GRAIN[rollup]}'"
 
 
 def _insert(rollup: str) -> str:
@@ -173,6 +196,7 @@ def refresh_rollups(
     workspace: str,
     *,
     replaced: bool = True,
+    aggregate: bool = True,
 ) -> dict[str, int]:
     """Bring the rollups up to date with one load; returns rows written per rollup.
 
@@ -181,14 +205,16 @@ def refresh_rollups(
 
     A load that removed no older rows (``replaced=False``: nothing restated) only adds
     rows, and sums are additive, so the aggregates of its own rows are appended: a rollup
-    may then hold several rows for one group, which every query sums again anyway. A load
-    that replaced rows re-aggregates the days it touched (matched NULL-safely) from the
-    base table.
+    may then hold several rows for one group, which every query sums again anyway. With
+    ``aggregate=False`` (an export with no column finer than a campaign, so about one row
+    per group: see ``finer_than_groups``) its rows are appended as they are, sparing a
+    GROUP BY that would not shrink them. A load that replaced rows re-aggregates the days
+    it touched (matched NULL-safely) from the base table.
     """
     if target_table != BASE_TABLE:
         return {}
     if not replaced:
-        return _append(con, ingest_id)
+        return _append(con, ingest_id, aggregate)
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE {_DAYS} AS SELECT DISTINCT date FROM {BASE_TABLE} "
         "WHERE workspace = ? AND ingest_id = ? AND grain IN ('day', 'hour')",
@@ -219,15 +245,28 @@ def refresh_rollups(
     return written
 
 
-def _append(con: duckdb.DuckDBPyConnection, ingest_id: int) -> dict[str, int]:
+def _append(con: duckdb.DuckDBPyConnection, ingest_id: int, aggregate: bool) -> dict[str, int]:
     written: dict[str, int] = {}
     for rollup in ROLLUPS:
-        rows = con.execute(
-            _insert(rollup) + _aggregate(rollup) + " AND ingest_id = ? GROUP BY ALL",
-            [ingest_id],
-        ).fetchall()
+        if aggregate:
+            select = _aggregate(rollup) + " AND ingest_id = ? GROUP BY ALL"
+        else:
+            select = _aggregate(rollup, rows=True) + " AND ingest_id = ?"
+        rows = con.execute(_insert(rollup) + select, [ingest_id]).fetchall()
         written[rollup] = int(rows[0][0]) if rows else 0
     return written
+
+
+def finer_than_groups(fields: Iterable[str]) -> bool:
+    """Whether fact fields include one finer than the rollup groups (ad, keyword, UTM...).
+
+    Without one, an export has about one row per rollup group and day, and grouping its
+    rows would not make the rollup smaller.
+
+    >>> finer_than_groups(["date", "campaign_name", "spend"]), finer_than_groups(["ad_name"])
+    (False, True)
+    """
+    return any(name in _FINER for name in fields)
 
 
 _EVENTS_AGGREGATE = (
