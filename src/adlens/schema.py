@@ -39,6 +39,7 @@ FACT_FIELDS = _fields(
     Field("account_name", "text", "ad account name"),
     Field("campaign_id", "text", "campaign id"),
     Field("campaign_name", "text", "campaign name"),
+    Field("campaign_type", "text", "campaign type, e.g. Search, Shopping (decides the channel)"),
     Field("ad_group_id", "text", "ad group / ad set id"),
     Field("ad_group_name", "text", "ad group / ad set name"),
     Field("ad_id", "text", "ad id"),

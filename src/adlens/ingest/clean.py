@@ -45,11 +45,12 @@ NON_NEGATIVE = frozenset(MEASURES["ad_performance"] + MEASURES["sessions"])
 DATES = ("date", "period_start", "period_end")
 _CONVERSION_RESULT = "purchase|lead|conversion|registration|complete_payment|checkout"
 _UTM = tuple(name for name in FACT_FIELDS if name.startswith("utm_"))
-# Text fields stored as exported (UTMs also come from URLs; hour and url are not stored).
+# Text fields stored as exported (UTMs also come from URLs; hour, url and the campaign type
+# are not stored: the type is staged as ``_campaign_type`` to decide each row's channel).
 _TEXT = tuple(
     name
     for name, field in FACT_FIELDS.items()
-    if field.kind == "text" and name not in (*_UTM, "url", "hour")
+    if field.kind == "text" and name not in (*_UTM, "url", "hour", "campaign_type")
 )
 
 
@@ -118,6 +119,8 @@ def clean_query(
     cells = ", ".join(quoted)
     raw_text = f"rtrim(array_to_string([{cells}], {literal(delimiter)}), {literal(delimiter)})"
     checks = _checks(plan, numbers)
+    if plan.target == "ad_performance" and plan.column("campaign_type"):
+        checks += f",\n    {plan.column('campaign_type')} AS _campaign_type"
     return f"""
 WITH numbered AS (
     SELECT {"row_number() OVER ()" if "_rn" in line_expr else "NULL"} AS _rn, * FROM {relation}
