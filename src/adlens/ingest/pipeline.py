@@ -23,7 +23,7 @@ from typing import Any
 
 import duckdb
 
-from adlens import fx
+from adlens import consolidate, fx
 from adlens.errors import UnreadableFileError
 from adlens.ingest import channel, checks, quality, restate
 from adlens.ingest.checks import LINEAGE
@@ -272,6 +272,8 @@ class Load:
             report.warnings += plan.notes
             report.quality = quality.score(con, plan, report, profile, duplicates, self.today)
             self._record()
+            # New campaign names join their canonical campaigns with the rows that brought them.
+            consolidate.refresh(con, self.workspace)
             bump_data_version(con, self.workspace)
 
     def _copy(self, line: str, staged: str) -> int:

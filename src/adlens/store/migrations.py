@@ -165,6 +165,21 @@ ROLLUP_AD_HOUR_DDL = (
     f"CREATE TABLE rollup_ad_hour ({_ROLLUP_GROUPS}    ts TIMESTAMP,{_ROLLUP_SUMS})"
 )
 
+# Raw campaign names (facts' campaign_name, GA4's session campaign) -> canonical campaign
+# (adlens.consolidate). 'override' rows are a person's decision and win on every rebuild.
+CAMPAIGN_MAP_DDL = """
+CREATE TABLE campaign_map (
+    workspace VARCHAR NOT NULL DEFAULT 'default',
+    platform VARCHAR NOT NULL,
+    campaign_name VARCHAR NOT NULL,
+    canonical_campaign VARCHAR NOT NULL,
+    confidence DOUBLE NOT NULL CHECK (confidence BETWEEN 0 AND 1),
+    method VARCHAR NOT NULL CHECK (method IN ('auto', 'override')),
+    updated_at TIMESTAMPTZ NOT NULL DEFAULT now(),
+    PRIMARY KEY (workspace, platform, campaign_name)
+)
+"""
+
 MIGRATIONS: tuple[tuple[str, ...], ...] = (
     (
         FACT_DDL,
@@ -180,4 +195,6 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
     (DATA_VERSIONS_DDL,),
     # Rollups the query planner reads when they answer a query exactly (adlens.query.rollups).
     (ROLLUP_AD_DAY_DDL, ROLLUP_AD_HOUR_DDL),
+    # Canonical campaigns across platforms and GA4 (adlens.consolidate).
+    (CAMPAIGN_MAP_DDL,),
 )

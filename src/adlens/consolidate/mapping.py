@@ -1,0 +1,283 @@
+"""The stored campaign map: built after each load, reviewed by people as CSV.
+
+``campaign_map`` holds one row per raw campaign name (per platform, GA4 included) with
+its canonical campaign, a confidence and a method: ``auto`` rows are the algorithm's
+(:mod:`adlens.consolidate.names`), ``override`` rows are a person's and are never
+changed by a rebuild. Building is incremental: only names not yet mapped are reduced,
+and they join an existing canonical campaign whenever their core matches one.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections import defaultdict
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from adlens.consolidate.names import display_name, reduce_name, similar_core
+from adlens.errors import CampaignMapError
+from adlens.schema import PLATFORMS
+from adlens.store import Store
+from adlens.store.db import bump_data_version
+
+COLUMNS = ("platform", "campaign_name", "canonical_campaign", "confidence", "method", "updated_at")
+CSV_COLUMNS = ("platform", "campaign_name", "canonical_campaign", "confidence", "method")
+# Spreadsheets run a cell starting with these as a formula: exported with a leading quote.
+_FORMULA_START = ("=", "+", "-", "@")
+# Every raw campaign name the store knows, with its row count (GA4's "(not set)" and
+# "(organic)" are not campaigns).
+_NAMES = """
+SELECT platform, campaign_name, count(*) AS n FROM ad_performance
+WHERE workspace = ? AND campaign_name IS NOT NULL GROUP BY ALL
+UNION ALL
+SELECT platform, campaign, count(*) FROM sessions
+WHERE workspace = ? AND campaign IS NOT NULL AND NOT regexp_full_match(campaign, '\\(.*\\)')
+GROUP BY ALL
+"""
+
+
+def campaign_map(store: Store, workspace: str = "default") -> list[dict[str, Any]]:
+    """Every mapped campaign name of ``workspace``, by canonical campaign."""
+    return _rows(store.con, workspace)
+
+
+def build_campaign_map(
+    store: Store, workspace: str = "default", *, rebuild: bool = False
+) -> list[dict[str, Any]]:
+    """Map every campaign name not mapped yet (all automatic rows with ``rebuild``).
+
+    Overrides are kept as they are. Returns the whole map.
+    """
+    with store.transaction() as con:
+        refresh(con, workspace, rebuild=rebuild)
+    return campaign_map(store, workspace)
+
+
+def refresh(con: duckdb.DuckDBPyConnection, workspace: str, *, rebuild: bool = False) -> int:
+    """Map new campaign names inside the caller's transaction; returns how many were added."""
+    if rebuild:
+        con.execute(
+            "DELETE FROM campaign_map WHERE workspace = ? AND method = 'auto'", [workspace]
+        )
+    known = {
+        (str(p), str(n))
+        for p, n in con.execute(
+            "SELECT platform, campaign_name FROM campaign_map WHERE workspace = ?", [workspace]
+        ).fetchall()
+    }
+    found = con.execute(_NAMES, [workspace, workspace]).fetchall()
+    counts: dict[str, int] = defaultdict(int)
+    new: list[tuple[str, str]] = []
+    for platform, name, n in found:
+        counts[str(name)] += int(n)
+        if (str(platform), str(name)) not in known:
+            new.append((str(platform), str(name)))
+    if not new:
+        return 0
+    rows = _assign(con, workspace, new, counts)
+    now = datetime.now(UTC)
+    con.executemany(
+        "INSERT INTO campaign_map VALUES (?, ?, ?, ?, ?, 'auto', ?)",
+        [[workspace, p, n, canonical, confidence, now] for p, n, canonical, confidence in rows],
+    )
+    for canonical in sorted({row[2] for row in rows}):
+        _respell(con, workspace, canonical, now)
+    return len(rows)
+
+
+def _respell(
+    con: duckdb.DuckDBPyConnection, workspace: str, canonical: str, now: datetime
+) -> None:
+    """Write an automatic canonical campaign as its members now suggest.
+
+    The first load may bring only "summer_sale_2025"; when "Summer Sale 2025" arrives the
+    campaign takes the readable spelling. A name a person chose (an override pointing to
+    it) is never respelled.
+    """
+    members = con.execute(
+        "SELECT campaign_name, confidence, method FROM campaign_map "
+        "WHERE workspace = ? AND canonical_campaign = ?",
+        [workspace, canonical],
+    ).fetchall()
+    if any(method == "override" for _, _, method in members):
+        return
+    better = display_name(reduce_name(canonical).core, [str(name) for name, _, _ in members])
+    if better == canonical:
+        return
+    for name, confidence, _ in members:
+        if name == better:
+            confidence = 1.0
+        elif confidence == 1.0:
+            confidence = reduce_name(str(name)).confidence
+        con.execute(
+            "UPDATE campaign_map SET canonical_campaign = ?, confidence = ?, updated_at = ? "
+            "WHERE workspace = ? AND canonical_campaign = ? AND campaign_name = ?",
+            [better, confidence, now, workspace, canonical, name],
+        )
+
+
+def _assign(
+    con: duckdb.DuckDBPyConnection,
+    workspace: str,
+    new: list[tuple[str, str]],
+    counts: dict[str, int],
+) -> list[tuple[str, str, str, float]]:
+    """(platform, name, canonical, confidence) for each new name."""
+    targets: dict[str, str] = {}  # core -> canonical campaign, existing ones first
+    for (canonical,) in con.execute(
+        "SELECT canonical_campaign FROM campaign_map WHERE workspace = ? "
+        "GROUP BY canonical_campaign ORDER BY min(method), count(*) DESC, canonical_campaign",
+        [workspace],
+    ).fetchall():
+        targets.setdefault(reduce_name(str(canonical)).core, str(canonical))
+    reduced = {name: reduce_name(name) for _, name in new}
+    # New cores, the most used first, so a typo joins the spelling most rows use.
+    groups: dict[str, list[str]] = defaultdict(list)
+    for name in sorted(reduced, key=lambda n: (-counts[n], n)):
+        groups[reduced[name].core].append(name)
+    similarity: dict[str, float] = {}
+    for core, names in groups.items():
+        if core in targets:
+            continue
+        similar = similar_core(core, list(targets))
+        if similar:
+            targets[core] = targets[similar[0]]
+            similarity[core] = similar[1]
+        else:
+            targets[core] = display_name(core, names)
+    result = []
+    for platform, name in new:
+        step = reduced[name]
+        canonical = targets[step.core]
+        confidence = 1.0 if name == canonical else step.confidence
+        if step.core in similarity:
+            confidence = min(confidence, round(similarity[step.core] - 0.1, 2))
+        result.append((platform, name, canonical, confidence))
+    return result
+
+
+def set_override(
+    store: Store, workspace: str, platform: str, campaign_name: str, canonical_campaign: str
+) -> dict[str, Any]:
+    """Map one raw name to ``canonical_campaign`` for good: rebuilds never change it."""
+    canonical = " ".join(canonical_campaign.split())
+    _check(platform, campaign_name, canonical)
+    with store.transaction() as con:
+        _write_override(con, workspace, platform, campaign_name, canonical)
+        bump_data_version(con, workspace)
+    rows = [r for r in _rows(store.con, workspace) if r["platform"] == platform]
+    return next(r for r in rows if r["campaign_name"] == campaign_name)
+
+
+def export_csv(store: Store, workspace: str, path: Path) -> int:
+    """Write the map to ``path`` as CSV for review; returns the rows written."""
+    rows = _rows(store.con, workspace)
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(CSV_COLUMNS)
+        for row in rows:
+            writer.writerow([_cell(row[c]) for c in CSV_COLUMNS])
+    return len(rows)
+
+
+def import_csv(store: Store, workspace: str, path: Path) -> int:
+    """Apply a reviewed CSV: each row whose canonical campaign differs from the stored one
+    (or whose method says ``override``) becomes an override; an empty canonical campaign
+    hands the name back to the algorithm. Returns the rows changed.
+    """
+    try:
+        with path.open(encoding="utf-8-sig", newline="") as fh:
+            records = list(csv.DictReader(fh))
+            header = list(records[0]) if records else []
+    except (OSError, UnicodeDecodeError) as exc:
+        raise CampaignMapError(f"{path}: cannot be read ({exc})", hint="export the map again")
+    missing = [c for c in CSV_COLUMNS[:3] if records and c not in header]
+    if missing:
+        raise CampaignMapError(
+            f"{path}: no column {', '.join(missing)}",
+            hint=f"the header must have {', '.join(CSV_COLUMNS[:3])} (as `adlens campaigns map "
+            "export` writes it)",
+            where={"file": str(path), "line": 1},
+        )
+    current = {(r["platform"], r["campaign_name"]): r for r in _rows(store.con, workspace)}
+    changed = 0
+    with store.transaction() as con:
+        for line, record in enumerate(records, start=2):
+            platform = (record.get("platform") or "").strip()
+            name = _uncell(record.get("campaign_name") or "")
+            canonical = " ".join(_uncell(record.get("canonical_campaign") or "").split())
+            method = (record.get("method") or "").strip().lower()
+            stored = current.get((platform, name))
+            if not canonical:
+                if stored and stored["method"] == "override":
+                    con.execute(
+                        "DELETE FROM campaign_map WHERE workspace = ? AND platform = ? "
+                        "AND campaign_name = ?",
+                        [workspace, platform, name],
+                    )
+                    changed += 1
+                continue
+            _check(platform, name, canonical, where={"file": str(path), "line": line})
+            same = stored is not None and stored["canonical_campaign"] == canonical
+            if same and (method != "override" or stored["method"] == "override"):
+                continue
+            _write_override(con, workspace, platform, name, canonical)
+            changed += 1
+        refresh(con, workspace)
+        bump_data_version(con, workspace)
+    return changed
+
+
+def _write_override(
+    con: duckdb.DuckDBPyConnection, workspace: str, platform: str, name: str, canonical: str
+) -> None:
+    con.execute(
+        "INSERT OR REPLACE INTO campaign_map VALUES (?, ?, ?, ?, 1.0, 'override', ?)",
+        [workspace, platform, name, canonical, datetime.now(UTC)],
+    )
+
+
+def _check(
+    platform: str, name: str, canonical: str, where: dict[str, Any] | None = None
+) -> None:
+    where = where or {}
+    if platform not in PLATFORMS:
+        raise CampaignMapError(
+            f"unknown platform '{platform}'"
+            + (f" on line {where['line']} of {where['file']}" if where else ""),
+            hint=f"use one of: {', '.join(PLATFORMS)}",
+            where=where,
+        )
+    if not name.strip() or not canonical:
+        raise CampaignMapError(
+            "a campaign name and its canonical campaign are both needed"
+            + (f" (line {where['line']} of {where['file']})" if where else ""),
+            hint="fill in campaign_name and canonical_campaign",
+            where=where,
+        )
+
+
+def _rows(con: duckdb.DuckDBPyConnection, workspace: str) -> list[dict[str, Any]]:
+    cur = con.execute(
+        f"SELECT {', '.join(COLUMNS)} FROM campaign_map WHERE workspace = ? "
+        "ORDER BY canonical_campaign, platform, campaign_name",
+        [workspace],
+    )
+    return [
+        {"workspace": workspace} | dict(zip(COLUMNS, row, strict=True)) for row in cur.fetchall()
+    ]
+
+
+def _cell(value: Any) -> Any:
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
+
+
+def _uncell(value: str) -> str:
+    if value.startswith("'") and value[1:2] in _FORMULA_START:
+        return value[1:]
+    return value
