@@ -692,3 +692,9 @@ def metrics_load(
 def version() -> None:
     """Print the adlens version."""
     out.print(__version__)
+
+
+from adlens.cli_campaigns import campaigns_app, channel  # noqa: E402  (uses the helpers above)
+
+app.command("channel")(channel)
+app.add_typer(campaigns_app, name="campaigns")

@@ -149,12 +149,15 @@ def _period(start: date | None, end: date | None, by_day: bool) -> str:
     """SQL keeping rows inside [start, end]: dates are literals of real ``date`` objects."""
     low = f"DATE '{start.isoformat()}'" if start else None
     high = f"DATE '{end.isoformat()}'" if end else None
-    day_ok = " AND ".join(
-        [f"date >= {low}"] * bool(low) + [f"date <= {high}"] * bool(high)
-    ) or "true"
+    day_ok = (
+        " AND ".join([f"date >= {low}"] * bool(low) + [f"date <= {high}"] * bool(high)) or "true"
+    )
     if by_day:
         return f"date IS NOT NULL AND {day_ok}"
-    range_ok = " AND ".join(
-        [f"period_start >= {low}"] * bool(low) + [f"period_end <= {high}"] * bool(high)
-    ) or "true"
+    range_ok = (
+        " AND ".join(
+            [f"period_start >= {low}"] * bool(low) + [f"period_end <= {high}"] * bool(high)
+        )
+        or "true"
+    )
     return f"((date IS NOT NULL AND {day_ok}) OR (date IS NULL AND {range_ok}))"

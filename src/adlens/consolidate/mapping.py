@@ -59,9 +59,7 @@ def build_campaign_map(
 def refresh(con: duckdb.DuckDBPyConnection, workspace: str, *, rebuild: bool = False) -> int:
     """Map new campaign names inside the caller's transaction; returns how many were added."""
     if rebuild:
-        con.execute(
-            "DELETE FROM campaign_map WHERE workspace = ? AND method = 'auto'", [workspace]
-        )
+        con.execute("DELETE FROM campaign_map WHERE workspace = ? AND method = 'auto'", [workspace])
     known = {
         (str(p), str(n))
         for p, n in con.execute(
@@ -88,9 +86,7 @@ def refresh(con: duckdb.DuckDBPyConnection, workspace: str, *, rebuild: bool = F
     return len(rows)
 
 
-def _respell(
-    con: duckdb.DuckDBPyConnection, workspace: str, canonical: str, now: datetime
-) -> None:
+def _respell(con: duckdb.DuckDBPyConnection, workspace: str, canonical: str, now: datetime) -> None:
     """Write an automatic canonical campaign as its members now suggest.
 
     The first load may bring only "summer_sale_2025"; when "Summer Sale 2025" arrives the
@@ -240,9 +236,7 @@ def _write_override(
     )
 
 
-def _check(
-    platform: str, name: str, canonical: str, where: dict[str, Any] | None = None
-) -> None:
+def _check(platform: str, name: str, canonical: str, where: dict[str, Any] | None = None) -> None:
     where = where or {}
     if platform not in PLATFORMS:
         raise CampaignMapError(

@@ -115,4 +115,8 @@ def display_name(core: str, names: list[str]) -> str:
 
 def _readability(name: str) -> tuple[bool, bool, bool]:
     stripped = name.strip()
-    return (" " in stripped, stripped != stripped.lower() and stripped != stripped.upper(), "_" not in stripped)
+    return (
+        " " in stripped,
+        stripped != stripped.lower() and stripped != stripped.upper(),
+        "_" not in stripped,
+    )
