@@ -93,24 +93,29 @@ def similar_core(core: str, cores: list[str]) -> tuple[str, float] | None:
 
 
 def display_name(core: str, names: list[str]) -> str:
-    """How a canonical campaign is written: a member spelled exactly as its core, the most
-    readable one first (spaces, mixed case), else the core's words as members write them.
+    """How a canonical campaign is written: a member spelled as its core when one is readable
+    (spaces or mixed case), else the core's words as members write them.
 
     >>> display_name("summer sale 2025", ["summer_sale_2025", "Summer Sale 2025"])
+    'Summer Sale 2025'
+    >>> display_name("summer sale 2025", ["summer_sale_2025", "Summer Sale 2025 | Prospecting"])
     'Summer Sale 2025'
     >>> display_name("pmax", ["PMax_US", "PMax_UK"]), display_name("always on", ["Always-on | FB"])
     ('PMax', 'Always on')
     """
     exact = [n for n in names if " ".join(words(n)) == core]
-    if exact:
-        return " ".join(max(exact, key=_readability).split())
+    best = " ".join(max(exact, key=_readability).split()) if exact else None
+    if best and not (best == best.lower() and " " not in best):
+        return best
     spelled: dict[str, str] = {}
     for name in names:
         for word in _WORD.findall(name):
             key = word.lower()
             if key in core.split() and spelled.get(key, key) == key:
                 spelled[key] = word
-    return " ".join(spelled.get(w, w) for w in core.split())
+    built = " ".join(spelled.get(w, w) for w in core.split())
+    # "summer_sale_2025" as typed beats "summer sale 2025" nobody typed.
+    return best if best and built == built.lower() else built
 
 
 def _readability(name: str) -> tuple[bool, bool, bool]:
