@@ -229,6 +229,8 @@ def _print_report(report: dict[str, Any]) -> None:
         out.print(f"  totals match the file's '{report['totals_check'][0]['row']}' row")
     for warning in report["warnings"]:
         out.print(f"  [yellow]![/] {warning}", markup=True)
+    if quality.get("suggestions"):
+        out.print(f"  {len(quality['suggestions'])} suggested fixes: `adlens quality`")
 
 
 @app.command()
@@ -355,6 +357,10 @@ def quality(
         out.print("[bold]recommendations[/]", markup=True)
     for rec in report["recommendations"]:
         out.print(f"  - [{rec['dimension']}] {rec['message']}", markup=False)
+    if report.get("suggestions"):
+        out.print("[bold]suggested fixes[/] (never applied)", markup=True)
+    for fix in report.get("suggestions", []):
+        out.print(f"  - ({fix['confidence']:.2f}) {fix['message']}", markup=False)
 
 
 @app.command()
