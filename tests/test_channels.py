@@ -188,3 +188,46 @@ def test_channels_are_filled_in_facts_and_sessions(store: Store, tmp_path: Path)
         "Paid Shopping",
         "Paid Social",
     ]
+
+
+def test_landing_page_utms_fill_ga4_sessions(store: Store, tmp_path: Path) -> None:
+    path = write(
+        tmp_path / "landing.csv",
+        "Date,Landing page + query string,Sessions,Key events\n"
+        "20250301,/sale?utm_source=fb&utm_medium=paid_social&utm_campaign=Summer+Sale%202025,40,2\n"
+        "20250301,/?utm_source=newsletter&utm_medium=email,30,1\n"
+        "20250301,/about,20,0\n",
+    )
+    ingest_file(store, path)
+    rows = store.query(
+        "SELECT source, medium, campaign, channel, sessions FROM sessions ORDER BY source_row"
+    )
+    assert rows == [
+        {
+            "source": "fb",
+            "medium": "paid_social",
+            "campaign": "Summer Sale 2025",
+            "channel": "Paid Social",
+            "sessions": 40,
+        },
+        {
+            "source": "newsletter",
+            "medium": "email",
+            "campaign": None,
+            "channel": "Email",
+            "sessions": 30,
+        },
+        {"source": None, "medium": None, "campaign": None, "channel": "Unassigned", "sessions": 20},
+    ]
+
+
+def test_inspect_previews_channels() -> None:
+    from adlens.ingest import inspect_file
+
+    preview = inspect_file(EXPORTS / "ga4_traffic_acquisition.csv")["preview"]
+    assert [(r["source"], r["medium"], r["channel"]) for r in preview] == [
+        ("google", "cpc", "Paid Search"),
+        ("facebook", "paid_social", "Paid Social"),
+        ("(direct)", "(none)", "Direct"),
+        ("l.instagram.com", "referral", "Organic Social"),
+    ]

@@ -429,14 +429,18 @@ def _fact_outputs(plan: Plan, lineage: Lineage) -> dict[str, str]:
     out |= {name: text(name) for name in _TEXT}
     url = plan.column("url")
     for name in _UTM:
-        from_url = (
-            "nullif(url_decode(replace("
-            f"regexp_extract({url}, '[?&]{name}=([^&#]*)', 1), '+', ' ')), '')"
-            if url
-            else "NULL"
-        )
-        out[name] = f"coalesce({text(name)}, {from_url})"
+        out[name] = f"coalesce({text(name)}, {_utm_from_url(url, name)})"
     return out
+
+
+def _utm_from_url(url: str | None, name: str) -> str:
+    """SQL for one ``utm_*`` parameter of a URL column (decoded, ``+`` as space), or NULL."""
+    if not url:
+        return "NULL"
+    return (
+        f"nullif(url_decode(replace(regexp_extract({url}, '[?&]{name}=([^&#]*)', 1), "
+        "'+', ' ')), '')"
+    )
 
 
 def _session_outputs(plan: Plan) -> dict[str, str]:
@@ -450,7 +454,13 @@ def _session_outputs(plan: Plan) -> dict[str, str]:
         if pair
         else "NULL"
     )
-    out = {"source": source, "medium": medium, "campaign": plan.column("campaign") or "NULL"}
+    campaign = plan.column("campaign") or "NULL"
+    landing = plan.column("landing_page")
+    if landing:  # the landing page's UTMs stand in for columns the export does not have
+        source = f"coalesce({source}, {_utm_from_url(landing, 'utm_source')})"
+        medium = f"coalesce({medium}, {_utm_from_url(landing, 'utm_medium')})"
+        campaign = f"coalesce({campaign}, {_utm_from_url(landing, 'utm_campaign')})"
+    out = {"source": source, "medium": medium, "campaign": campaign}
     for name in MEASURES["sessions"]:
         out[name] = f"f_{name}" if plan.column(name) else "NULL"
     return out

@@ -6,7 +6,8 @@
 - numeric outliers: a campaign's daily spend or CPC far from its own usual level, by the
   robust z-score 0.6745 * (x - median) / MAD (Iglewicz and Hoaglin; |z| > 3.5 is an
   outlier), which one extreme day cannot mask the way it masks a mean and deviation;
-  with seven weeks or more, each day is compared with the same weekday (weekends differ),
+  weekends are compared with weekends and weekdays with weekdays (B2B stops on Saturdays,
+  retail peaks) when each has seven days or more,
   and a day is flagged only when it is also 30% or more off the median (a very steady
   campaign has a tiny MAD that would make ordinary noise look extreme);
 - UTM lint: a medium no channel rule knows (GA4 files it as Unassigned), values in mixed
@@ -148,7 +149,7 @@ def outliers(con: duckdb.DuckDBPyConnection, ingest_id: int | None) -> list[dict
             GROUP BY ALL
         ),
         metrics AS (
-            SELECT *, isodow(date) AS weekday
+            SELECT *, CASE WHEN isodow(date) >= 6 THEN 'weekend' ELSE 'weekday' END AS part
             FROM (UNPIVOT days ON spend, cpc INTO NAME metric VALUE value)
         ),
         overall AS (
@@ -156,17 +157,17 @@ def outliers(con: duckdb.DuckDBPyConnection, ingest_id: int | None) -> list[dict
             FROM metrics GROUP BY ALL HAVING count(*) >= {MIN_DAYS}
         ),
         weekly AS (
-            SELECT campaign_name, metric, weekday, median(value) AS median, mad(value) AS mad
+            SELECT campaign_name, metric, part, median(value) AS median, mad(value) AS mad
             FROM metrics GROUP BY ALL HAVING count(*) >= {MIN_DAYS}
         ),
         scored AS (
-            SELECT m.*, w.median IS NOT NULL AS by_weekday,
+            SELECT m.*, CASE WHEN w.median IS NOT NULL THEN m.part END AS compared_with,
                    coalesce(w.median, o.median) AS median, coalesce(w.mad, o.mad) AS mad
             FROM metrics m JOIN overall o USING (campaign_name, metric)
-            LEFT JOIN weekly w USING (campaign_name, metric, weekday)
+            LEFT JOIN weekly w USING (campaign_name, metric, part)
         )
         SELECT campaign_name, metric, date, currency, value, median, mad,
-               0.6745 * (value - median) / mad AS z, by_weekday
+               0.6745 * (value - median) / mad AS z, compared_with
         FROM scored
         WHERE mad > 0 AND abs(0.6745 * (value - median) / mad) > {Z_LIMIT}
           AND abs(value - median) >= {MIN_CHANGE} * abs(median)
@@ -176,7 +177,7 @@ def outliers(con: duckdb.DuckDBPyConnection, ingest_id: int | None) -> list[dict
         [ingest_id],
     ).fetchall()
     result = []
-    for campaign, metric, day, currency, value, median, mad, z, by_weekday in found:
+    for campaign, metric, day, currency, value, median, mad, z, compared_with in found:
         label = "spend" if metric == "spend" else "CPC"
         side = "above" if z > 0 else "below"
         money = f" {currency}" if currency else ""
@@ -193,7 +194,7 @@ def outliers(con: duckdb.DuckDBPyConnection, ingest_id: int | None) -> list[dict
                 "robust_z": round(float(z), 1),
                 "message": f"{label} of '{campaign}' on {day} is {value:,.2f}{money}, "
                 f"{abs(z):.1f} robust z-scores {side} its "
-                + (f"{day:%A} " if by_weekday else "")
+                + (f"{compared_with} " if compared_with else "")
                 + f"median {median:,.2f} (MAD "
                 f"{mad:,.2f}): check the export, or note what changed that day",
             }
