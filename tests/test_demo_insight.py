@@ -3,6 +3,7 @@ found by the quality suggestions and the reconciliation."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
@@ -27,8 +28,9 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
     def dated(directory: Path, days: int = MIN_DAYS) -> list[Path]:
         return original(directory, end_date=END, days=days)
 
-    pytest.MonkeyPatch().setattr("adlens.demo.write_demo_exports", dated)
-    run_demo(folder, folder / "demo.duckdb", days=MIN_DAYS)
+    with pytest.MonkeyPatch.context() as patch:  # a fixed end date keeps the numbers fixed
+        patch.setattr("adlens.demo.write_demo_exports", dated)
+        run_demo(folder, folder / "demo.duckdb", days=MIN_DAYS)
     with open_store(folder / "demo.duckdb") as store:
         yield store
 
@@ -88,8 +90,6 @@ def test_planted_problems_are_suggested(demo: Store) -> None:
     for platform, quality in demo.con.execute(
         "SELECT platform, quality FROM ingests ORDER BY ingest_id"
     ).fetchall():
-        import json
-
         for fix in json.loads(quality)["suggestions"]:
             found.append(
                 (platform, fix["kind"], fix["field"], fix.get("campaign_name"), fix["value"])

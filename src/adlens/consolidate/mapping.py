@@ -189,7 +189,11 @@ def import_csv(store: Store, workspace: str, path: Path) -> int:
             records = list(csv.DictReader(fh))
             header = list(records[0]) if records else []
     except (OSError, UnicodeDecodeError) as exc:
-        raise CampaignMapError(f"{path}: cannot be read ({exc})", hint="export the map again")
+        raise CampaignMapError(
+            f"{path}: cannot be read ({exc})",
+            hint="export the map again",
+            where={"file": str(path)},
+        ) from None
     missing = [c for c in CSV_COLUMNS[:3] if records and c not in header]
     if missing:
         raise CampaignMapError(
@@ -217,9 +221,12 @@ def import_csv(store: Store, workspace: str, path: Path) -> int:
                     changed += 1
                 continue
             _check(platform, name, canonical, where={"file": str(path), "line": line})
-            same = stored is not None and stored["canonical_campaign"] == canonical
-            if same and (method != "override" or stored["method"] == "override"):
-                continue
+            if (
+                stored is not None
+                and stored["canonical_campaign"] == canonical
+                and (method != "override" or stored["method"] == "override")
+            ):
+                continue  # unchanged
             _write_override(con, workspace, platform, name, canonical)
             changed += 1
         refresh(con, workspace)

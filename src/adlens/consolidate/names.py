@@ -19,17 +19,22 @@ from rapidfuzz import fuzz, process
 
 PLATFORM_WORDS = frozenset(
     """fb facebook meta ig insta instagram tt tiktok li linkedin google gads adwords bing
-    microsoft msft ms yt youtube snap snapchat pinterest twitter ga4""".split()
+    microsoft msft ms yt youtube snap snapchat pinterest twitter ga4""".split()  # noqa: SIM905
 )
 MARKET_WORDS = frozenset(
     """us usa uk gb de fr es it nl be ch at se no dk fi pl ca au nz ie eu emea apac latam
-    nordics dach intl global ww""".split()
+    nordics dach intl global ww""".split()  # noqa: SIM905
 )
 TARGETING_WORDS = frozenset(
-    "prospecting prosp retargeting remarketing rtg search display video shopping pmax".split()
+    """prospecting prosp retargeting remarketing rtg search display video shopping
+    pmax""".split()  # noqa: SIM905
 )
-STEPS = (("platform", PLATFORM_WORDS, 0.9), ("market", MARKET_WORDS, 0.85))
-STEPS += (("targeting", TARGETING_WORDS, 0.8),)
+# Each step: the words it drops, and the confidence left once it has dropped any.
+STEPS: tuple[tuple[str, frozenset[str], float], ...] = (
+    ("platform", PLATFORM_WORDS, 0.9),
+    ("market", MARKET_WORDS, 0.85),
+    ("targeting", TARGETING_WORDS, 0.8),
+)
 SAME_WORDS, SIMILAR_CUTOFF = 0.95, 90.0
 _WORD = re.compile(r"[^\W_]+")
 _NUMBER = re.compile(r"\d+")
