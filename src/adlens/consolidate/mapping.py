@@ -17,7 +17,7 @@ from typing import Any
 
 import duckdb
 
-from adlens.consolidate.names import display_name, reduce_name, similar_core
+from adlens.consolidate.names import display_name, numbers, reduce_name, similar_core
 from adlens.errors import CampaignMapError
 from adlens.schema import PLATFORMS
 from adlens.store import Store
@@ -75,75 +75,52 @@ def refresh(con: duckdb.DuckDBPyConnection, workspace: str, *, rebuild: bool = F
             new.append((str(platform), str(name)))
     if not new:
         return 0
-    rows = _assign(con, workspace, new, counts)
-    now = datetime.now(UTC)
-    con.executemany(
-        "INSERT INTO campaign_map VALUES (?, ?, ?, ?, ?, 'auto', ?)",
-        [[workspace, p, n, canonical, confidence, now] for p, n, canonical, confidence in rows],
-    )
-    for canonical in sorted({row[2] for row in rows}):
-        _respell(con, workspace, canonical, now)
+    targets = _targets(con, workspace)
+    existing = set(targets.values())
+    rows = _assign(targets, new, counts)
+    _insert(con, workspace, rows)
+    grown = sorted({canonical for _, _, canonical, _ in rows if canonical in existing})
+    if grown:
+        _respell(con, workspace, grown)
     return len(rows)
 
 
-def _respell(con: duckdb.DuckDBPyConnection, workspace: str, canonical: str, now: datetime) -> None:
-    """Write an automatic canonical campaign as its members now suggest.
-
-    The first load may bring only "summer_sale_2025"; when "Summer Sale 2025" arrives the
-    campaign takes the readable spelling. A name a person chose (an override pointing to
-    it) is never respelled.
-    """
-    members = con.execute(
-        "SELECT campaign_name, confidence, method FROM campaign_map "
-        "WHERE workspace = ? AND canonical_campaign = ?",
-        [workspace, canonical],
-    ).fetchall()
-    if any(method == "override" for _, _, method in members):
-        return
-    better = display_name(reduce_name(canonical).core, [str(name) for name, _, _ in members])
-    if better == canonical:
-        return
-    for name, confidence, _ in members:
-        if name == better:
-            confidence = 1.0
-        elif confidence == 1.0:
-            confidence = reduce_name(str(name)).confidence
-        con.execute(
-            "UPDATE campaign_map SET canonical_campaign = ?, confidence = ?, updated_at = ? "
-            "WHERE workspace = ? AND canonical_campaign = ? AND campaign_name = ?",
-            [better, confidence, now, workspace, canonical, name],
-        )
-
-
-def _assign(
-    con: duckdb.DuckDBPyConnection,
-    workspace: str,
-    new: list[tuple[str, str]],
-    counts: dict[str, int],
-) -> list[tuple[str, str, str, float]]:
-    """(platform, name, canonical, confidence) for each new name."""
-    targets: dict[str, str] = {}  # core -> canonical campaign, existing ones first
+def _targets(con: duckdb.DuckDBPyConnection, workspace: str) -> dict[str, str]:
+    """Core -> canonical campaign of the map as it is (automatic campaigns first)."""
+    targets: dict[str, str] = {}
     for (canonical,) in con.execute(
         "SELECT canonical_campaign FROM campaign_map WHERE workspace = ? "
         "GROUP BY canonical_campaign ORDER BY min(method), count(*) DESC, canonical_campaign",
         [workspace],
     ).fetchall():
         targets.setdefault(reduce_name(str(canonical)).core, str(canonical))
+    return targets
+
+
+def _assign(
+    targets: dict[str, str], new: list[tuple[str, str]], counts: dict[str, int]
+) -> list[tuple[str, str, str, float]]:
+    """(platform, name, canonical, confidence) for each new name; ``targets`` grows."""
     reduced = {name: reduce_name(name) for _, name in new}
     # New cores, the most used first, so a typo joins the spelling most rows use.
     groups: dict[str, list[str]] = defaultdict(list)
     for name in sorted(reduced, key=lambda n: (-counts[n], n)):
         groups[reduced[name].core].append(name)
+    # Typos are looked for only among cores with the same numbers (see similar_core).
+    by_numbers: dict[tuple[str, ...], list[str]] = defaultdict(list)
+    for core in targets:
+        by_numbers[numbers(core)].append(core)
     similarity: dict[str, float] = {}
     for core, names in groups.items():
         if core in targets:
             continue
-        similar = similar_core(core, list(targets))
+        similar = similar_core(core, by_numbers[numbers(core)])
         if similar:
             targets[core] = targets[similar[0]]
             similarity[core] = similar[1]
         else:
             targets[core] = display_name(core, names)
+        by_numbers[numbers(core)].append(core)
     result = []
     for platform, name in new:
         step = reduced[name]
@@ -153,6 +130,49 @@ def _assign(
             confidence = min(confidence, round(similarity[step.core] - 0.1, 2))
         result.append((platform, name, canonical, confidence))
     return result
+
+
+def _insert(
+    con: duckdb.DuckDBPyConnection, workspace: str, rows: list[tuple[str, str, str, float]]
+) -> None:
+    """Add automatic rows in one statement (one INSERT per row is slow in DuckDB)."""
+    con.execute(
+        "INSERT INTO campaign_map SELECT ?, unnest(?), unnest(?), unnest(?), "
+        "CAST(unnest(?) AS DOUBLE), 'auto', now()",
+        [workspace, *([row[i] for row in rows] for i in range(4))],
+    )
+
+
+def _respell(con: duckdb.DuckDBPyConnection, workspace: str, canonicals: list[str]) -> None:
+    """Write automatic canonical campaigns that gained names as their members now suggest.
+
+    The first load may bring only "summer_sale_2025"; when "Summer Sale 2025" arrives the
+    campaign takes the readable spelling. A name a person chose (an override pointing to
+    it) is never respelled.
+    """
+    members: dict[str, list[tuple[str, str, float, str]]] = defaultdict(list)
+    for canonical, platform, name, confidence, method in con.execute(
+        "SELECT canonical_campaign, platform, campaign_name, confidence, method "
+        "FROM campaign_map WHERE workspace = ? AND list_contains(?, canonical_campaign)",
+        [workspace, canonicals],
+    ).fetchall():
+        members[str(canonical)].append((str(platform), str(name), float(confidence), method))
+    for canonical, rows in members.items():
+        if any(method == "override" for *_, method in rows):
+            continue
+        better = display_name(reduce_name(canonical).core, [name for _, name, _, _ in rows])
+        if better == canonical:
+            continue
+        for platform, name, confidence, _ in rows:
+            if name == better:
+                confidence = 1.0
+            elif confidence == 1.0:
+                confidence = reduce_name(name).confidence
+            con.execute(
+                "UPDATE campaign_map SET canonical_campaign = ?, confidence = ?, updated_at = "
+                "now() WHERE workspace = ? AND platform = ? AND campaign_name = ?",
+                [better, confidence, workspace, platform, name],
+            )
 
 
 def set_override(

@@ -79,6 +79,15 @@ def reduce_name(name: str) -> Reduced:
     return Reduced(name, " ".join(kept), confidence)
 
 
+def numbers(text: str) -> tuple[str, ...]:
+    """The numbers in a name, which a typo never changes.
+
+    >>> numbers("summer sale 2025 v2")
+    ('2025', '2')
+    """
+    return tuple(_NUMBER.findall(text))
+
+
 def similar_core(core: str, cores: list[str]) -> tuple[str, float] | None:
     """The most similar of ``cores`` (a typo apart, same numbers), with its score 0..1.
 
@@ -87,8 +96,8 @@ def similar_core(core: str, cores: list[str]) -> tuple[str, float] | None:
     >>> similar_core("summer sale 2023", ["summer sale 2025"]) is None
     True
     """
-    numbers = _NUMBER.findall(core)
-    candidates = [c for c in cores if c != core and _NUMBER.findall(c) == numbers]
+    own = numbers(core)
+    candidates = [c for c in cores if c != core and numbers(c) == own]
     if len(core) < 5 or not candidates:
         return None
     found = process.extractOne(core, candidates, scorer=fuzz.ratio, score_cutoff=SIMILAR_CUTOFF)

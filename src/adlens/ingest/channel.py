@@ -11,7 +11,6 @@ from __future__ import annotations
 from typing import Any
 
 import duckdb
-import pyarrow as pa
 
 from adlens.channels import classify, classify_ad
 from adlens.ingest.values import literal
@@ -67,17 +66,14 @@ def channel_join(
     channels = [channel_of(target, tuple(row)) for row in rows]
     if len(set(channels)) <= 1:
         return literal(channels[0] if channels else "Unassigned"), ""
-    columns = {
-        f"_k{i}": pa.array([row[i] for row in rows], pa.string())
-        for i, k in enumerate(keys)
-        if k in varying
-    }
-    table = pa.table({**columns, "_channel": pa.array(channels, pa.string())})
-    con.register("_adlens_channel_rows", table)
-    try:
-        con.execute(f"CREATE OR REPLACE TEMP TABLE {TABLE} AS SELECT * FROM _adlens_channel_rows")
-    finally:
-        con.unregister("_adlens_channel_rows")
+    # Lists bound as parameters and unnested side by side: one statement, no per-row INSERT.
+    index = [i for i, k in enumerate(keys) if k in varying]
+    columns = [f"CAST(unnest(?) AS VARCHAR) AS _k{i}" for i in index]
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE {TABLE} AS SELECT {', '.join(columns)}, "
+        "CAST(unnest(?) AS VARCHAR) AS _channel",
+        [*([None if row[i] is None else str(row[i]) for row in rows] for i in index), channels],
+    )
     on = " AND ".join(f"{k} IS NOT DISTINCT FROM _k{keys.index(k)}" for k in varying)
     return "_channel", f"LEFT JOIN {TABLE} ON {on}"
 

@@ -3,7 +3,8 @@
 - near-duplicate values of a categorical column (campaign names, UTM values): spellings
   that differ in case, spacing or separators ("Summer Sale" / "summer sale "), or by a
   typo ("Sumer Sale", found with rapidfuzz), with the spelling most rows use as the fix;
-- numeric outliers: a campaign's daily spend or CPC far from its own usual level, by the
+- numeric outliers: a campaign's daily spend or CPC far from its own usual level (in the
+  200 campaigns with the most spend, which bounds the cost on large files), by the
   robust z-score 0.6745 * (x - median) / MAD (Iglewicz and Hoaglin; |z| > 3.5 is an
   outlier), which one extreme day cannot mask the way it masks a mean and deviation;
   weekends are compared with weekends and weekdays with weekdays (B2B stops on Saturdays,
@@ -41,6 +42,7 @@ MAX_VALUES = 2_000  # most frequent distinct values compared per column
 SIMILAR_CUTOFF = 90.0
 Z_LIMIT, MIN_DAYS, MAX_OUTLIERS = 3.5, 7, 10
 MIN_CHANGE = 0.3  # and 30% off the median: steady campaigns have tiny MADs
+MAX_CAMPAIGNS = 200  # outliers are looked for in the campaigns with the most spend
 _NUMBER = re.compile(r"\d+")
 # A source or medium GA4 writes itself, not a UTM someone typed.
 _GA4_VALUES = frozenset({"(direct)", "(none)", "(not set)", "(organic)", "(referral)"})
@@ -141,46 +143,79 @@ def outliers(con: duckdb.DuckDBPyConnection, ingest_id: int | None) -> list[dict
     """Days where a campaign's spend or CPC is far from that campaign's own median."""
     found = con.execute(
         f"""
-        WITH days AS (
-            SELECT campaign_name, date, any_value(currency) AS currency,
-                   sum(spend_original) AS spend, sum(spend_original) / nullif(sum(clicks), 0) AS cpc
-            FROM ad_performance
+        WITH biggest AS (
+            SELECT campaign_name FROM ad_performance
             WHERE ingest_id = ? AND grain = 'day' AND campaign_name IS NOT NULL
-            GROUP BY ALL
+            GROUP BY campaign_name ORDER BY sum(spend_original) DESC NULLS LAST, campaign_name
+            LIMIT {MAX_CAMPAIGNS}
         ),
-        metrics AS (
-            SELECT *, CASE WHEN isodow(date) >= 6 THEN 'weekend' ELSE 'weekday' END AS part
-            FROM (UNPIVOT days ON spend, cpc INTO NAME metric VALUE value)
+        days AS MATERIALIZED (
+            SELECT campaign_name, date, sum(spend_original) AS spend,
+                   sum(spend_original) / nullif(sum(clicks), 0) AS cpc,
+                   CASE WHEN isodow(date) >= 6 THEN 'weekend' ELSE 'weekday' END AS part
+            FROM ad_performance SEMI JOIN biggest USING (campaign_name)
+            WHERE ingest_id = ? AND grain = 'day'
+            GROUP BY campaign_name, date
         ),
-        overall AS (
-            SELECT campaign_name, metric, median(value) AS median, mad(value) AS mad
-            FROM metrics GROUP BY ALL HAVING count(*) >= {MIN_DAYS}
+        by_part AS MATERIALIZED (
+            SELECT campaign_name, part, count(*) AS days,
+                   median(spend) AS spend_median, mad(spend) AS spend_mad,
+                   median(cpc) AS cpc_median, mad(cpc) AS cpc_mad
+            FROM days GROUP BY campaign_name, part
         ),
-        weekly AS (
-            SELECT campaign_name, metric, part, median(value) AS median, mad(value) AS mad
-            FROM metrics GROUP BY ALL HAVING count(*) >= {MIN_DAYS}
+        overall AS (  -- only where weekends or weekdays alone are too few to judge
+            SELECT campaign_name, count(*) AS days,
+                   median(spend) AS spend_median, mad(spend) AS spend_mad,
+                   median(cpc) AS cpc_median, mad(cpc) AS cpc_mad
+            FROM days
+            WHERE campaign_name IN (SELECT campaign_name FROM by_part WHERE days < {MIN_DAYS})
+            GROUP BY campaign_name
         ),
         scored AS (
-            SELECT m.*, CASE WHEN w.median IS NOT NULL THEN m.part END AS compared_with,
-                   coalesce(w.median, o.median) AS median, coalesce(w.mad, o.mad) AS mad
-            FROM metrics m JOIN overall o USING (campaign_name, metric)
-            LEFT JOIN weekly w USING (campaign_name, metric, part)
+            SELECT d.*, CASE WHEN p.days >= {MIN_DAYS} THEN d.part END AS compared_with,
+                   CASE WHEN p.days >= {MIN_DAYS} THEN p.spend_median ELSE o.spend_median END
+                       AS spend_median,
+                   CASE WHEN p.days >= {MIN_DAYS} THEN p.spend_mad ELSE o.spend_mad END
+                       AS spend_mad,
+                   CASE WHEN p.days >= {MIN_DAYS} THEN p.cpc_median ELSE o.cpc_median END
+                       AS cpc_median,
+                   CASE WHEN p.days >= {MIN_DAYS} THEN p.cpc_mad ELSE o.cpc_mad END AS cpc_mad
+            FROM days d
+            JOIN by_part p USING (campaign_name, part)
+            LEFT JOIN overall o USING (campaign_name)
+            WHERE p.days >= {MIN_DAYS} OR o.days >= {MIN_DAYS}
+        ),
+        metrics AS (
+            SELECT campaign_name, 'spend' AS metric, date, spend AS value, spend_median AS median,
+                   spend_mad AS mad, compared_with FROM scored
+            UNION ALL
+            SELECT campaign_name, 'cpc', date, cpc, cpc_median, cpc_mad, compared_with FROM scored
         )
-        SELECT campaign_name, metric, date, currency, value, median, mad,
+        SELECT campaign_name, metric, date, value, median, mad,
                0.6745 * (value - median) / mad AS z, compared_with
-        FROM scored
+        FROM metrics
         WHERE mad > 0 AND abs(0.6745 * (value - median) / mad) > {Z_LIMIT}
           AND abs(value - median) >= {MIN_CHANGE} * abs(median)
         ORDER BY abs(z) DESC, campaign_name, date, metric
         LIMIT {MAX_OUTLIERS}
         """,
-        [ingest_id],
+        [ingest_id, ingest_id],
     ).fetchall()
+    campaigns = sorted({row[0] for row in found})
+    currencies = dict(
+        con.execute(
+            "SELECT campaign_name, any_value(currency) FROM ad_performance WHERE ingest_id = ? "
+            f"AND campaign_name IN ({', '.join('?' * len(campaigns))}) GROUP BY 1",
+            [ingest_id, *campaigns],
+        ).fetchall()
+        if campaigns
+        else []
+    )
     result = []
-    for campaign, metric, day, currency, value, median, mad, z, compared_with in found:
+    for campaign, metric, day, value, median, mad, z, compared_with in found:
         label = "spend" if metric == "spend" else "CPC"
         side = "above" if z > 0 else "below"
-        money = f" {currency}" if currency else ""
+        money = f" {currencies[campaign]}" if currencies.get(campaign) else ""
         result.append(
             {
                 "kind": "outlier",
@@ -195,8 +230,8 @@ def outliers(con: duckdb.DuckDBPyConnection, ingest_id: int | None) -> list[dict
                 "message": f"{label} of '{campaign}' on {day} is {value:,.2f}{money}, "
                 f"{abs(z):.1f} robust z-scores {side} its "
                 + (f"{compared_with} " if compared_with else "")
-                + f"median {median:,.2f} (MAD "
-                f"{mad:,.2f}): check the export, or note what changed that day",
+                + f"median {median:,.2f} (MAD {mad:,.2f}): check the export, or note what "
+                "changed that day",
             }
         )
     return result
