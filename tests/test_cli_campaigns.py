@@ -86,3 +86,33 @@ def test_campaigns_view_map_review_and_override(tmp_path: Path) -> None:
     assert (code, err.splitlines()[0]) == (2, "error: unknown platform 'fb'")
     code, _, err = run("campaigns", "--start", "2025-02-30", "--db", db)
     assert (code, err.splitlines()[0]) == (2, "error: --start '2025-02-30' is not a date")
+
+
+def test_campaigns_for_people(tmp_path: Path) -> None:
+    db = str(tmp_path / "x.duckdb")
+    for name in ("ga4_traffic_acquisition.csv", "meta_ads_daily.csv"):
+        assert run("ingest", str(EXPORTS / name), "--db", db)[0] == 0
+    code, out, _ = run("campaigns", "--db", db)
+    lines = out.splitlines()
+    assert code == 0
+    assert lines[-1] == (
+        "⚠ Summer Sale 2025: GA4 recorded 377 sessions for 3,013 ad clicks (13%, normal is "
+        "50%–120%): a tracking or UTM problem; check that every ad's URL carries this "
+        "campaign's UTMs and that the GA4 tag fires on its landing pages"
+    )
+    assert out.count("⚠ gap") == 1
+    code, out, _ = run("campaigns", "--by-day", "--db", db)
+    assert (
+        code,
+        out.splitlines()[-1].startswith("⚠ Summer Sale 2025 on 2025-03-02: 2,611 ad clicks"),
+    ) == (
+        0,
+        True,
+    )
+    code, out, _ = run("campaigns", "map", "list", "--db", db)
+    assert (code, out.count("│ auto ")) == (0, 6)
+    assert run("campaigns", "map", "rebuild", "--db", db) == (
+        0,
+        "6 campaign names mapped to 4 campaigns\n",
+        "",
+    )

@@ -67,17 +67,17 @@ def cross_platform(
     FROM ads FULL JOIN ga
       ON ads.canonical_campaign = ga.canonical_campaign
      AND ads.day IS NOT DISTINCT FROM ga.day
-    ORDER BY spend DESC, canonical_campaign, date
+    ORDER BY date, spend DESC, canonical_campaign
     """
     rows = store.query(sql, [workspace, workspace, workspace])
     result = []
     for row in rows:
         platforms = sorted(row.pop("platforms")) + (["ga4"] if row.pop("has_ga4") else [])
-        if not by_day:
-            row.pop("date")
-        else:
-            row["date"] = row["date"].isoformat() if row["date"] else None
-        row["platforms"] = platforms
+        day_value = row.pop("date")
+        head: dict[str, Any] = {"canonical_campaign": row.pop("canonical_campaign")}
+        if by_day:
+            head["date"] = day_value.isoformat() if day_value else None
+        row = head | {"platforms": platforms} | row
         row["spend"] = round(float(row["spend"]), 2)
         row["impressions"], row["clicks"] = int(row["impressions"]), int(row["clicks"])
         row["sessions"] = int(row["sessions"])
