@@ -306,3 +306,31 @@ def test_reconciliation_band(clicks: int, sessions: int, flag: bool, start: str)
 
     result = reconcile(clicks, sessions)
     assert (result["gap_flag"], result["gap_explanation"].startswith(start)) == (flag, True)
+
+
+GOOGLE_TAGGED = (
+    "Day,Campaign,Final URL,Currency code,Cost,Impr.,Clicks\n"
+    "2025-03-01,Spring Promo,https://acme.test/?utm_source=google&utm_medium=cpc"
+    "&utm_campaign=SP24-G,USD,10,1000,100\n"
+)
+
+
+@pytest.mark.parametrize("ga4_first", [True, False])
+def test_ga4_campaigns_follow_the_ads_tagged_with_them(
+    store: Store, tmp_path: Path, ga4_first: bool
+) -> None:
+    google = write(tmp_path / "google.csv", GOOGLE_TAGGED)
+    sessions = ga4(tmp_path, "ga4.csv", "20250301,google / cpc,sp24-g,90,60,2,100")
+    for path in (sessions, google) if ga4_first else (google, sessions):
+        ingest_file(store, path)
+    assert _map(store) == [
+        ("ga4", "sp24-g", "Spring Promo", 0.95, "auto"),
+        ("google_ads", "Spring Promo", "Spring Promo", 1.0, "auto"),
+    ]
+    (row,) = cross_platform(store, "default")
+    assert (row["canonical_campaign"], row["clicks"], row["sessions"], row["gap_flag"]) == (
+        "Spring Promo",
+        100,
+        90,
+        False,
+    )

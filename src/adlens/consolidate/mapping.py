@@ -17,11 +17,12 @@ from typing import Any
 
 import duckdb
 
-from adlens.consolidate.names import display_name, numbers, reduce_name, similar_core
+from adlens.consolidate.names import Reduced, display_name, numbers, reduce_name, similar_core
 from adlens.errors import CampaignMapError
 from adlens.schema import PLATFORMS
 from adlens.store import Store
 from adlens.store.db import bump_data_version
+from adlens.utm import normalize_utm
 
 COLUMNS = ("platform", "campaign_name", "canonical_campaign", "confidence", "method", "updated_at")
 CSV_COLUMNS = ("platform", "campaign_name", "canonical_campaign", "confidence", "method")
@@ -37,6 +38,13 @@ SELECT platform, campaign, count(*) FROM sessions
 WHERE workspace = ? AND campaign IS NOT NULL AND NOT regexp_full_match(campaign, '\\(.*\\)')
 GROUP BY ALL
 """
+# Ad rows tagged with a utm_campaign say which GA4 campaign their clicks become.
+_LINKS = """
+SELECT utm_campaign, platform, campaign_name FROM ad_performance
+WHERE workspace = ? AND utm_campaign IS NOT NULL AND campaign_name IS NOT NULL
+GROUP BY ALL ORDER BY count(*) DESC, platform, campaign_name
+"""
+LINKED = 0.95  # confidence of a GA4 campaign matched through the ads' utm_campaign
 
 
 def campaign_map(store: Store, workspace: str = "default") -> list[dict[str, Any]]:
@@ -75,14 +83,54 @@ def refresh(con: duckdb.DuckDBPyConnection, workspace: str, *, rebuild: bool = F
             new.append((str(platform), str(name)))
     if not new:
         return 0
+    links = _links(con, workspace)
     targets = _targets(con, workspace)
     existing = set(targets.values())
-    rows = _assign(targets, new, counts)
+    rows = _assign(targets, new, counts, links)
     _insert(con, workspace, rows)
     grown = sorted({canonical for _, _, canonical, _ in rows if canonical in existing})
     if grown:
         _respell(con, workspace, grown)
+    _relink(con, workspace, links)
     return len(rows)
+
+
+def _links(con: duckdb.DuckDBPyConnection, workspace: str) -> dict[str, tuple[str, str]]:
+    """Normalised utm_campaign -> (platform, campaign name) of the ad rows most tagged with it."""
+    links: dict[str, tuple[str, str]] = {}
+    for utm, platform, name in con.execute(_LINKS, [workspace]).fetchall():
+        links.setdefault(normalize_utm("utm_campaign", str(utm)), (str(platform), str(name)))
+    return links
+
+
+def _relink(
+    con: duckdb.DuckDBPyConnection, workspace: str, links: dict[str, tuple[str, str]]
+) -> None:
+    """Move automatic GA4 names to the campaign of the ads tagged with them.
+
+    GA4 may be loaded before the ads whose URLs name its campaigns; once they are loaded,
+    the GA4 name follows them.
+    """
+    if not links:
+        return
+    current = {
+        (str(p), str(n)): (str(c), m)
+        for p, n, c, m in con.execute(
+            "SELECT platform, campaign_name, canonical_campaign, method FROM campaign_map "
+            "WHERE workspace = ?",
+            [workspace],
+        ).fetchall()
+    }
+    for (platform, name), (canonical, method) in current.items():
+        link = links.get(normalize_utm("utm_campaign", name)) if platform == "ga4" else None
+        target = current.get(link) if link else None
+        if method != "auto" or target is None or target[0] == canonical:
+            continue
+        con.execute(
+            "UPDATE campaign_map SET canonical_campaign = ?, confidence = ?, updated_at = now() "
+            "WHERE workspace = ? AND platform = 'ga4' AND campaign_name = ?",
+            [target[0], LINKED, workspace, name],
+        )
 
 
 def _targets(con: duckdb.DuckDBPyConnection, workspace: str) -> dict[str, str]:
@@ -98,14 +146,22 @@ def _targets(con: duckdb.DuckDBPyConnection, workspace: str) -> dict[str, str]:
 
 
 def _assign(
-    targets: dict[str, str], new: list[tuple[str, str]], counts: dict[str, int]
+    targets: dict[str, str],
+    new: list[tuple[str, str]],
+    counts: dict[str, int],
+    links: dict[str, tuple[str, str]],
 ) -> list[tuple[str, str, str, float]]:
     """(platform, name, canonical, confidence) for each new name; ``targets`` grows."""
-    reduced = {name: reduce_name(name) for _, name in new}
+    reduced = {(platform, name): reduce_name(name) for platform, name in new}
+    for platform, name in new:
+        link = links.get(normalize_utm("utm_campaign", name)) if platform == "ga4" else None
+        if link:  # the ads tagged with this campaign decide, whatever the spelling
+            reduced[platform, name] = Reduced(name, reduce_name(link[1]).core, LINKED)
     # New cores, the most used first, so a typo joins the spelling most rows use.
     groups: dict[str, list[str]] = defaultdict(list)
-    for name in sorted(reduced, key=lambda n: (-counts[n], n)):
-        groups[reduced[name].core].append(name)
+    for key in sorted(reduced, key=lambda k: (-counts[k[1]], k)):
+        if key[1] not in groups[reduced[key].core]:
+            groups[reduced[key].core].append(key[1])
     # Typos are looked for only among cores with the same numbers (see similar_core).
     by_numbers: dict[tuple[str, ...], list[str]] = defaultdict(list)
     for core in targets:
@@ -123,7 +179,7 @@ def _assign(
         by_numbers[numbers(core)].append(core)
     result = []
     for platform, name in new:
-        step = reduced[name]
+        step = reduced[platform, name]
         canonical = targets[step.core]
         confidence = 1.0 if name == canonical else step.confidence
         if step.core in similarity:
