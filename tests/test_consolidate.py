@@ -334,3 +334,13 @@ def test_ga4_campaigns_follow_the_ads_tagged_with_them(
         90,
         False,
     )
+
+
+def test_unreadable_and_unwritable_files(store: Store, tmp_path: Path) -> None:
+    missing = tmp_path / "missing.csv"
+    with pytest.raises(CampaignMapError) as caught:
+        import_csv(store, "default", missing)
+    assert caught.value.message == f"{missing}: cannot be read (No such file or directory)"
+    with pytest.raises(CampaignMapError) as caught:
+        export_csv(store, "default", tmp_path / "no-such-folder" / "map.csv")
+    assert caught.value.hint == "choose a file in a folder you can write to"

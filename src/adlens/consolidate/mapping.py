@@ -247,11 +247,18 @@ def set_override(
 def export_csv(store: Store, workspace: str, path: Path) -> int:
     """Write the map to ``path`` as CSV for review; returns the rows written."""
     rows = _rows(store.con, workspace)
-    with path.open("w", encoding="utf-8", newline="") as fh:
-        writer = csv.writer(fh)
-        writer.writerow(CSV_COLUMNS)
-        for row in rows:
-            writer.writerow([_cell(row[c]) for c in CSV_COLUMNS])
+    try:
+        with path.open("w", encoding="utf-8", newline="") as fh:
+            writer = csv.writer(fh)
+            writer.writerow(CSV_COLUMNS)
+            for row in rows:
+                writer.writerow([_cell(row[c]) for c in CSV_COLUMNS])
+    except OSError as exc:
+        raise CampaignMapError(
+            f"{path}: cannot be written ({exc.strerror})",
+            hint="choose a file in a folder you can write to",
+            where={"file": str(path)},
+        ) from None
     return len(rows)
 
 
