@@ -272,9 +272,10 @@ def import_csv(store: Store, workspace: str, path: Path) -> int:
             records = list(csv.DictReader(fh))
             header = list(records[0]) if records else []
     except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) else "not UTF-8 text"
         raise CampaignMapError(
-            f"{path}: cannot be read ({exc})",
-            hint="export the map again",
+            f"{path}: cannot be read ({reason})",
+            hint="name a CSV written by `adlens campaigns map export` (UTF-8)",
             where={"file": str(path)},
         ) from None
     missing = [c for c in CSV_COLUMNS[:3] if records and c not in header]
