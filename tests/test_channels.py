@@ -231,3 +231,23 @@ def test_inspect_previews_channels() -> None:
         ("(direct)", "(none)", "Direct"),
         ("l.instagram.com", "referral", "Organic Social"),
     ]
+
+
+def test_channels_with_skipped_lines_keep_line_numbers(store: Store, tmp_path: Path) -> None:
+    path = write(
+        tmp_path / "google.csv",
+        "Day,Campaign,Campaign type,Currency code,Cost,Impr.,Clicks\n"
+        "2025-03-01,Brand_US,Search,USD,1,10,1\n"
+        "\n"
+        "2025-03-01,Feed_US,Shopping,USD,2,20,2\n"
+        "2025-03-02,Brand_US,Search,USD,1,10,1\n",
+    )
+    ingest_file(store, path)
+    rows = store.query(
+        "SELECT source_row, campaign_name, channel FROM ad_performance ORDER BY source_row"
+    )
+    assert rows == [
+        {"source_row": 2, "campaign_name": "Brand_US", "channel": "Paid Search"},
+        {"source_row": 4, "campaign_name": "Feed_US", "channel": "Paid Shopping"},
+        {"source_row": 5, "campaign_name": "Brand_US", "channel": "Paid Search"},
+    ]

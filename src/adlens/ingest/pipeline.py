@@ -1,9 +1,10 @@
 """The ingest pipeline: a short, declared sequence of stages.
 
     open_source -> detect -> settle date order -> stage (one pass over the file)
-    -> in one transaction: copy clean rows with their lines -> keep rejects
+    -> in one transaction: copy clean rows with their lines and channels -> keep rejects
        -> drop in-file duplicates -> replace restated days -> convert currency
        -> check the file's totals -> score quality -> record the ingest
+       -> map new campaign names
 
 Everything inside the transaction is stored together or not at all; a process
 killed half-way leaves the store exactly as it was.
