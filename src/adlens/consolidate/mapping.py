@@ -28,14 +28,16 @@ COLUMNS = ("platform", "campaign_name", "canonical_campaign", "confidence", "met
 CSV_COLUMNS = ("platform", "campaign_name", "canonical_campaign", "confidence", "method")
 # Spreadsheets run a cell starting with these as a formula: exported with a leading quote.
 _FORMULA_START = ("=", "+", "-", "@")
-# Every raw campaign name the store knows, with its row count (GA4's "(not set)" and
-# "(organic)" are not campaigns).
+# Raw campaign names with their row count, of the store or of one ingest (GA4's
+# "(not set)" and "(organic)" are not campaigns).
 _NAMES = """
 SELECT platform, campaign_name, count(*) AS n FROM ad_performance
-WHERE workspace = ? AND campaign_name IS NOT NULL GROUP BY ALL
+WHERE workspace = ? AND campaign_name IS NOT NULL {only}
+GROUP BY ALL
 UNION ALL
 SELECT platform, campaign, count(*) FROM sessions
 WHERE workspace = ? AND campaign IS NOT NULL AND NOT regexp_full_match(campaign, '\\(.*\\)')
+  {only}
 GROUP BY ALL
 """
 # Ad rows tagged with a utm_campaign say which GA4 campaign their clicks become.
@@ -64,8 +66,18 @@ def build_campaign_map(
     return campaign_map(store, workspace)
 
 
-def refresh(con: duckdb.DuckDBPyConnection, workspace: str, *, rebuild: bool = False) -> int:
-    """Map new campaign names inside the caller's transaction; returns how many were added."""
+def refresh(
+    con: duckdb.DuckDBPyConnection,
+    workspace: str,
+    *,
+    rebuild: bool = False,
+    ingest_id: int | None = None,
+) -> int:
+    """Map new campaign names inside the caller's transaction; returns how many were added.
+
+    With ``ingest_id`` only that load's names are looked at (what a load just added), so
+    the cost does not grow with the store.
+    """
     if rebuild:
         con.execute("DELETE FROM campaign_map WHERE workspace = ? AND method = 'auto'", [workspace])
     known = {
@@ -74,7 +86,11 @@ def refresh(con: duckdb.DuckDBPyConnection, workspace: str, *, rebuild: bool = F
             "SELECT platform, campaign_name FROM campaign_map WHERE workspace = ?", [workspace]
         ).fetchall()
     }
-    found = con.execute(_NAMES, [workspace, workspace]).fetchall()
+    if ingest_id is None:
+        found = con.execute(_NAMES.format(only=""), [workspace, workspace]).fetchall()
+    else:
+        sql = _NAMES.format(only="AND ingest_id = ?")
+        found = con.execute(sql, [workspace, ingest_id, workspace, ingest_id]).fetchall()
     counts: dict[str, int] = defaultdict(int)
     new: list[tuple[str, str]] = []
     for platform, name, n in found:

@@ -274,7 +274,7 @@ class Load:
             report.quality = quality.score(con, plan, report, profile, duplicates, self.today)
             self._record()
             # New campaign names join their canonical campaigns with the rows that brought them.
-            consolidate.refresh(con, self.workspace)
+            consolidate.refresh(con, self.workspace, ingest_id=ingest_id)
             bump_data_version(con, self.workspace)
 
     def _copy(self, line: str, staged: str) -> int:
