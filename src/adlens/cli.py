@@ -231,6 +231,8 @@ def _print_report(report: dict[str, Any]) -> None:
         out.print(f"  totals match the file's '{report['totals_check'][0]['row']}' row")
     for warning in report["warnings"]:
         out.print(f"  [yellow]![/] {warning}", markup=True)
+    if quality.get("suggestions"):
+        out.print(f"  {len(quality['suggestions'])} suggested fixes: `adlens quality`")
 
 
 @app.command()
@@ -357,6 +359,10 @@ def quality(
         out.print("[bold]recommendations[/]", markup=True)
     for rec in report["recommendations"]:
         out.print(f"  - [{rec['dimension']}] {rec['message']}", markup=False)
+    if report.get("suggestions"):
+        out.print("[bold]suggested fixes[/] (never applied)", markup=True)
+    for fix in report.get("suggestions", []):
+        out.print(f"  - ({fix['confidence']:.2f}) {fix['message']}", markup=False)
 
 
 @app.command()
@@ -743,3 +749,9 @@ def metrics_load(
 def version() -> None:
     """Print the adlens version."""
     out.print(__version__)
+
+
+from adlens.cli_campaigns import campaigns_app, channel  # noqa: E402  (uses the helpers above)
+
+app.command("channel")(channel)
+app.add_typer(campaigns_app, name="campaigns")

@@ -225,6 +225,21 @@ CREATE TABLE rollup_events_minute (
 )
 """
 
+# Raw campaign names (facts' campaign_name, GA4's session campaign) -> canonical campaign
+# (adlens.consolidate). 'override' rows are a person's decision and win on every rebuild.
+CAMPAIGN_MAP_DDL = """
+CREATE TABLE campaign_map (
+    workspace VARCHAR NOT NULL DEFAULT 'default',
+    platform VARCHAR NOT NULL,
+    campaign_name VARCHAR NOT NULL,
+    canonical_campaign VARCHAR NOT NULL,
+    confidence DOUBLE NOT NULL CHECK (confidence BETWEEN 0 AND 1),
+    method VARCHAR NOT NULL CHECK (method IN ('auto', 'override')),
+    updated_at TIMESTAMPTZ NOT NULL DEFAULT now(),
+    PRIMARY KEY (workspace, platform, campaign_name)
+)
+"""
+
 MIGRATIONS: tuple[tuple[str, ...], ...] = (
     (
         FACT_DDL,
@@ -243,4 +258,6 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
     (ROLLUP_AD_RANGE_DDL, ROLLUP_AD_RANGE_FILL),
     (ROLLUP_AD_HOUR_DAY_DDL, ROLLUP_AD_HOUR_DAY_FILL),
     (EVENTS_DDL, ROLLUP_EVENTS_MINUTE_DDL, "CREATE SEQUENCE event_batch_seq START 1"),
+    # Canonical campaigns across platforms and GA4 (adlens.consolidate).
+    (CAMPAIGN_MAP_DDL,),
 )
