@@ -63,8 +63,8 @@ def choose_source(plan: QueryPlan, *, use_rollups: bool | None = None) -> Source
     >>> plan = normalise({"measures": ["ctr"], "timeDimensions": [
     ...     {"dimension": "ts", "granularity": "week"}]}, Registry())
     >>> choose_source(plan, use_rollups=True), choose_source(plan, use_rollups=False)
-    (Source(table='rollup_ad_day', rollup='rollup_ad_day'), Source(table='ad_performance', \
-rollup='base'))
+    (Source(table='rollup_ad_day_utc', rollup='rollup_ad_day_utc'), \
+Source(table='ad_performance', rollup='base'))
     """
     enabled = rollups.rollups_enabled() if use_rollups is None else use_rollups
     rollup = rollups.rollup_for(plan) if enabled else None
@@ -79,7 +79,8 @@ def compile_plan(plan: QueryPlan, source: Source | None = None) -> exp.Select:
     >>> from adlens.query.request import normalise
     >>> from adlens.query.semantic import Registry
     >>> plan = normalise({"measures": ["ctr"], "dimensions": ["platform"]}, Registry())
-    >>> print(compile_plan(plan).sql("duckdb"))  # doctest: +NORMALIZE_WHITESPACE
+    >>> print(compile_plan(plan, Source("ad_performance")).sql("duckdb"))
+    ... # doctest: +NORMALIZE_WHITESPACE
     SELECT platform AS "platform", CAST(SUM(clicks) AS DOUBLE) / NULLIF(SUM(impressions), 0)
     AS "ctr" FROM ad_performance WHERE workspace = $1 GROUP BY 1 ORDER BY 2 DESC, 1
     LIMIT 10000
