@@ -1,0 +1,1 @@
+"""Anomaly detection: over stored facts (``detect_store``) and over any KPI series."""
