@@ -165,6 +165,33 @@ ROLLUP_AD_HOUR_DDL = (
     f"CREATE TABLE rollup_ad_hour ({_ROLLUP_GROUPS}    ts TIMESTAMP,{_ROLLUP_SUMS})"
 )
 
+ANOMALIES_DDL = """
+CREATE TABLE anomalies (
+    anomaly_id BIGINT PRIMARY KEY,
+    workspace VARCHAR NOT NULL,
+    platform VARCHAR,
+    account_id VARCHAR,
+    campaign_name VARCHAR,
+    metric VARCHAR NOT NULL,
+    period_start TIMESTAMP NOT NULL,
+    period_end TIMESTAMP NOT NULL,
+    actual DOUBLE,
+    expected_low DOUBLE,
+    expected_high DOUBLE,
+    deviation DOUBLE,
+    severity DOUBLE NOT NULL CHECK (severity BETWEEN 0 AND 1),
+    money_at_stake DOUBLE,
+    driver VARCHAR,
+    triage VARCHAR NOT NULL CHECK (triage IN ('data problem', 'performance change')),
+    explanation VARCHAR NOT NULL,
+    level VARCHAR NOT NULL,
+    kind VARCHAR NOT NULL,
+    related_metrics VARCHAR,
+    model_score DOUBLE,
+    detected_at TIMESTAMPTZ NOT NULL DEFAULT now()
+)
+"""
+
 MIGRATIONS: tuple[tuple[str, ...], ...] = (
     (
         FACT_DDL,
@@ -180,4 +207,6 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
     (DATA_VERSIONS_DDL,),
     # Rollups the query planner reads when they answer a query exactly (adlens.query.rollups).
     (ROLLUP_AD_DAY_DDL, ROLLUP_AD_HOUR_DDL),
+    # Incidents found by anomaly detection over the facts (adlens.anomaly).
+    (ANOMALIES_DDL, "CREATE SEQUENCE anomaly_id_seq START 1"),
 )
