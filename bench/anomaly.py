@@ -12,6 +12,7 @@ reports event-level precision, recall and F1 (bench/README.md defines them). The
 from __future__ import annotations
 
 import argparse
+import itertools
 import platform
 import sys
 import time
@@ -58,7 +59,7 @@ def generate(index: int, rng: np.random.Generator) -> Series:
     kinds = list(rng.choice(KINDS, size=int(rng.integers(3, 5)), replace=False))
     # Events start after two weeks (the history a baseline needs) and keep apart.
     slots = np.linspace(14 * per_day, n - 4 * per_day, len(kinds) + 1).astype(int)
-    for kind, (lo, hi) in zip(kinds, zip(slots[:-1], slots[1:], strict=True), strict=False):
+    for kind, (lo, hi) in zip(kinds, itertools.pairwise(slots), strict=False):
         begin = int(rng.integers(lo, max(lo + 1, hi - 4 * per_day)))
         if kind == "spike":
             length = int(rng.integers(1, 4)) if hourly else 1
@@ -202,11 +203,12 @@ def render(
     ]
     for name, found in kinds.items():
         lines.append(f"| {name} | " + " | ".join(found[k] for k in KINDS) + " |")
+    ratio = batch / base if base else float("inf")
     lines += [
         "",
         f"Targets: batch F1 >= 0.9: {'PASS' if batch >= 0.9 else 'FAIL'} ({batch:.3f}); "
         f"online F1 >= 0.8: {'PASS' if online >= 0.8 else 'FAIL'} ({online:.3f}); "
-        f"baseline F1 {base:.3f} (batch / baseline = {batch / base if base else float('inf'):.1f}x).",
+        f"baseline F1 {base:.3f} (batch / baseline = {ratio:.1f}x).",
         END,
     ]
     return "\n".join(lines)

@@ -51,7 +51,7 @@ def build_features(
     ``{campaign_name: amount}``; see docs/features.md). ``holiday_country``: ISO country of
     the holiday flags (default: the ``holiday_country`` setting, ``US``).
     """
-    sql, params = _prepare(store, workspace, level, budgets, holiday_country)
+    sql, params = prepare(store, workspace, level, budgets, holiday_country)
     return store.con.sql(sql, params=params).to_arrow_table()
 
 
@@ -65,7 +65,7 @@ def write_features(
     holiday_country: str | None = None,
 ) -> int:
     """Stream the feature table to a Parquet file in batches; returns the rows written."""
-    sql, params = _prepare(store, workspace, level, budgets, holiday_country)
+    sql, params = prepare(store, workspace, level, budgets, holiday_country)
     reader = store.con.sql(sql, params=params).to_arrow_reader(100_000)
     rows = 0
     with pq.ParquetWriter(out, reader.schema) as writer:
@@ -75,13 +75,14 @@ def write_features(
     return rows
 
 
-def _prepare(
+def prepare(
     store: Store,
     workspace: str,
     level: str,
     budgets: Budgets | None,
     holiday_country: str | None,
 ) -> tuple[str, list[Any]]:
+    """The feature query and its parameters, with the holiday and budget tables registered."""
     if level not in LEVELS:
         raise MappingError(f"unknown level {level!r}", hint="use campaign or platform")
     country = holiday_country or get_settings().holiday_country
@@ -128,8 +129,8 @@ def budget_table(budgets: Budgets | None) -> pa.Table:
     ``start``/``end`` covers the calendar month of each day. A row with an empty
     ``campaign_name`` is a platform budget (``--level platform``).
 
-    >>> budget_table({"Brand": 3000}).to_pylist()
-    [{'platform': None, 'campaign_name': 'Brand', 'budget': 3000.0, 'budget_start': None, 'budget_end': None}]
+    >>> budget_table({"Brand": 3000}).to_pylist()[0]["budget"]
+    3000.0
     """
     rows = [] if budgets is None else list(_budget_rows(budgets))
     return pa.table(
@@ -183,16 +184,50 @@ def _day(value: Any) -> date | None:
     return value if isinstance(value, date) else date.fromisoformat(str(value))
 
 
+def daily_ctes(keys: tuple[str, ...], extend_days: int = 0) -> str:
+    """CTEs ending in ``filled``: one row per entity (``keys``) and day, zero-filled.
+
+    An entity's days run from its first day with rows to its last, or up to ``extend_days``
+    further while its platform's exports go on (a campaign whose rows stop while the rest of
+    the platform's export continues did not deliver). ``?`` is the workspace.
+    """
+    key_list = ", ".join(keys)
+    sums = ", ".join(f"sum({m})::{'BIGINT' if m in COUNTS else 'DOUBLE'} AS {m}" for m in MEASURES)
+    filled = ", ".join(f"coalesce(d.{m}, 0) AS {m}" for m in MEASURES)
+    joined = " AND ".join(f"g.{k} IS NOT DISTINCT FROM d.{k}" for k in keys)
+    return f"""facts AS (
+    SELECT * EXCLUDE (account_id), coalesce(account_id, account_name) AS account_id
+    FROM ad_performance
+    WHERE workspace = ? AND grain IN ('day', 'hour') AND date IS NOT NULL
+),
+by_grain AS (
+    SELECT {key_list}, date, grain, {sums} FROM facts GROUP BY {key_list}, date, grain
+    QUALIFY grain = min(grain) OVER (PARTITION BY {key_list}, date)  -- 'day' before 'hour'
+),
+daily AS (SELECT {key_list}, date, {sums} FROM by_grain GROUP BY ALL),
+platform_ends AS (SELECT platform, max(date) AS platform_end FROM daily GROUP BY ALL),
+spans AS (
+    SELECT {key_list}, min(date) AS first_day,
+        least(any_value(platform_end), max(date) + {int(extend_days)}) AS last_day
+    FROM daily JOIN platform_ends USING (platform) GROUP BY ALL
+),
+grid AS (
+    SELECT {key_list}, first_day, unnest(generate_series(first_day, last_day, INTERVAL 1 DAY))::DATE
+        AS date
+    FROM spans
+),
+filled AS (
+    SELECT {", ".join(f"g.{k}" for k in keys)}, g.date, g.first_day, {filled},
+           d.date IS NOT NULL AS has_rows
+    FROM grid g LEFT JOIN daily d ON {joined} AND g.date = d.date
+)"""
+
+
 def feature_sql(level: str) -> str:
     """The feature query for ``level``; ``?`` is the workspace."""
     keys = LEVELS[level]
     key_list = ", ".join(keys)
     by = f"PARTITION BY {key_list} ORDER BY date"
-    sums = ", ".join(
-        f"sum({m})::{'BIGINT' if m in COUNTS else 'DOUBLE'} AS {m}" for m in MEASURES
-    )
-    filled = ", ".join(f"coalesce(d.{m}, 0) AS {m}" for m in MEASURES)
-    joined = " AND ".join(f"g.{k} IS NOT DISTINCT FROM d.{k}" for k in keys)
     columns = [
         *(f"{k}" for k in keys),
         "date",
@@ -247,8 +282,7 @@ def feature_sql(level: str) -> str:
         f"sum(clicks) OVER ({week}) / nullif(sum(impressions) OVER ({week}), 0) AS ctr_7d",
         f"sum(spend) OVER ({week}) / nullif(sum(clicks) OVER ({week}), 0) AS cpc_7d",
         f"sum(spend) OVER ({month}) / nullif(sum(conversions) OVER ({month}), 0) AS cpa_28d",
-        f"sum(conversion_value) OVER ({month}) / nullif(sum(spend) OVER ({month}), 0) "
-        "AS roas_28d",
+        f"sum(conversion_value) OVER ({month}) / nullif(sum(spend) OVER ({month}), 0) AS roas_28d",
         f"sum(impressions) OVER ({week}) / nullif(sum(impressions) OVER ({prior_week}), 0) - 1 "
         "AS impressions_growth_7",
         f"sum(clicks) OVER ({week}) / nullif(sum(clicks) OVER ({prior_week}), 0) - 1 "
@@ -285,28 +319,7 @@ def feature_sql(level: str) -> str:
         else "b.campaign_name IS NULL AND b.platform = f.platform"
     )
     return f"""
-WITH facts AS (
-    SELECT platform, nullif(coalesce(account_id, ''), '') AS account_id, campaign_name, date,
-           grain, {", ".join(MEASURES)}
-    FROM ad_performance
-    WHERE workspace = ? AND grain IN ('day', 'hour') AND date IS NOT NULL
-),
-by_grain AS (
-    SELECT {key_list}, date, grain, {sums} FROM facts GROUP BY {key_list}, date, grain
-    QUALIFY grain = min(grain) OVER (PARTITION BY {key_list}, date)  -- 'day' before 'hour'
-),
-daily AS (SELECT {key_list}, date, {sums} FROM by_grain GROUP BY ALL),
-spans AS (SELECT {key_list}, min(date) AS first_day, max(date) AS last_day FROM daily GROUP BY ALL),
-grid AS (
-    SELECT {key_list}, first_day, unnest(generate_series(first_day, last_day, INTERVAL 1 DAY))::DATE
-        AS date
-    FROM spans
-),
-filled AS (
-    SELECT {", ".join(f"g.{k}" for k in keys)}, g.date, g.first_day, {filled},
-           d.date IS NOT NULL AS has_rows
-    FROM grid g LEFT JOIN daily d ON {joined} AND g.date = d.date
-),
+WITH {daily_ctes(keys)},
 lagged AS (SELECT *, lag(spend, 1) OVER ({by}) AS spend_lag_1 FROM filled),
 joined AS (
     SELECT f.*, h.holiday, b.budget, b.budget_start AS given_start, b.budget_end AS given_end

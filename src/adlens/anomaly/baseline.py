@@ -28,6 +28,7 @@ Floats = npt.NDArray[np.float64]
 
 THRESHOLD = 4.5  # robust z-score scoring 0.5
 MAD_TO_SD = 1.4826
+MIN_HISTORY = 7  # observations a point needs before it to be scored
 FIRST_STEPS = 8  # observations the online mode reads the series' spacing from
 HOUR = 3600.0
 DAY = 86400.0
@@ -53,7 +54,8 @@ def score_series(
 ) -> Scored:
     """Score each observation of a series sorted by time (``seconds`` since the epoch, UTC).
 
-    Observations without a baseline yet (the first few, in online mode) score 0.
+    Observations without a baseline yet (the first ``MIN_HISTORY``, and in online mode the first
+    two days or ``FIRST_STEPS``) score 0.
 
     >>> import numpy as np
     >>> days = np.arange(60) * 86400.0
@@ -82,6 +84,7 @@ def score_series(
     with np.errstate(divide="ignore", invalid="ignore"):
         z = np.where(np.isfinite(residual) & (scale > 0), residual / scale, 0.0)
     z = np.nan_to_num(z)
+    z[: min(n, MIN_HISTORY)] = 0.0  # too little history to judge the first points
     score = z**2 / (z**2 + threshold**2)
     band = threshold * np.nan_to_num(scale)
     return Scored(
@@ -167,7 +170,9 @@ def _online_season_and_scale(
         if start < minimum:
             continue
         profile_days = _season_profile(y[past], hour[past], weekday[past], per_day, week)
-        season[start:stop] = profile_days[0][hour[start:stop]] + profile_days[1][weekday[start:stop]]
+        season[start:stop] = (
+            profile_days[0][hour[start:stop]] + profile_days[1][weekday[start:stop]]
+        )
         past_season = profile_days[0][hour[past]] + profile_days[1][weekday[past]]
         scale[start:stop] = _scale(_residuals(y[past] - past_season, level_window)[-8 * week :])
     return season, scale

@@ -35,7 +35,6 @@ class RowScores:
     high: Floats
 
 
-
 def score_rows(
     seconds: Floats, values: Floats, *, online: bool = False, threshold: float = THRESHOLD
 ) -> RowScores:
@@ -96,7 +95,10 @@ def detect_csv(
             where={"file": str(path)},
         ) from exc
     columns = [row[0] for row in con.execute("DESCRIBE series").fetchall()]
-    for option, column in (("--timestamp-column", timestamp_column), ("--value-column", value_column)):
+    for option, column in (
+        ("--timestamp-column", timestamp_column),
+        ("--value-column", value_column),
+    ):
         if column not in columns:
             shown = ", ".join(c for c in columns if c != "_row")
             raise MappingError(
@@ -107,7 +109,8 @@ def detect_csv(
     quoted_ts, quoted_value = _quote(timestamp_column), _quote(value_column)
     rows = con.execute(
         f"SELECT epoch(try_cast({quoted_ts} AS TIMESTAMP)), "
-        f"try_cast(replace({quoted_value}, ',', '') AS DOUBLE), {quoted_ts} FROM series ORDER BY _row"
+        f"try_cast(replace({quoted_value}, ',', '') AS DOUBLE), {quoted_ts} "
+        "FROM series ORDER BY _row"
     ).fetchall()
     bad = next((i for i, row in enumerate(rows) if row[0] is None and row[2] is not None), None)
     if bad is not None:
