@@ -692,3 +692,8 @@ def metrics_load(
 def version() -> None:
     """Print the adlens version."""
     out.print(__version__)
+
+
+from adlens.cli_ml import register as _register_ml  # noqa: E402  (uses the helpers above)
+
+_register_ml(app)

@@ -46,13 +46,15 @@ def classify(incident: Incident, store: Store, workspace: str, currency: str) ->
     what = describe(series)
     usually_delivers = usual["spend"] > 0 or usual["impressions"] > 0
     if usually_delivers and not series.has_rows[days].any():
-        context = _missing_context(store, workspace, series, incident.start, incident.end)
+        context, renamed = _missing_context(store, workspace, series, incident.start, incident.end)
+        advice = (
+            "" if renamed else " Check the export or connector for these days and load them again."
+        )
         _set(
             incident,
             "missing rows",
             f"No rows for {what} on {period}, although it usually spends "
-            f"{_money(usual['spend'], currency)} a day.{context} Check the export or connector "
-            "for these days and load them again.",
+            f"{_money(usual['spend'], currency)} a day.{context}{advice}",
         )
     elif usually_delivers and got["spend"] == got["impressions"] == got["clicks"] == 0:
         _set(
@@ -135,10 +137,10 @@ def _usual(series: EntitySeries, first: int) -> dict[str, float]:
 
 def _missing_context(
     store: Store, workspace: str, series: EntitySeries, start: date, end: date
-) -> str:
+) -> tuple[str, bool]:
     """Rejected lines that may hold the missing rows, or the same campaign under another name."""
     if series.campaign_name is None:
-        return ""
+        return "", False
     rejected = store.query(
         "SELECT r.source_file, r.source_row, r.reason FROM rejects r "
         "JOIN ingests i USING (ingest_id) WHERE r.workspace = ? AND i.platform = ? "
@@ -165,7 +167,7 @@ def _missing_context(
             f" Rows with the same campaign ID were loaded as {names} on those days: the name "
             "changed, which splits the campaign's history; map both names to one campaign."
         )
-    return text
+    return text, bool(renamed)
 
 
 def _scope(series: EntitySeries, workspace: str) -> list[str | None]:
