@@ -33,6 +33,11 @@ LEVELS: dict[str, tuple[str, ...]] = {
 }
 MEASURES = ("spend", "impressions", "clicks", "conversions", "conversion_value")
 COUNTS = ("impressions", "clicks")
+# The finest entity: which grain (day or hour) a day is read from is decided per ad and day.
+FINE = (
+    "platform, account_id, campaign_id, campaign_name, ad_group_id, ad_group_name, ad_id, "
+    "ad_name, keyword, match_type, search_term"
+)
 ROLLED = ("spend", "impressions", "clicks", "conversions")
 Budgets = Mapping[str, float | Mapping[str, Any]] | Iterable[Mapping[str, Any]] | Path | str
 
@@ -200,9 +205,9 @@ def daily_ctes(keys: tuple[str, ...], extend_days: int = 0) -> str:
     FROM ad_performance
     WHERE workspace = ? AND grain IN ('day', 'hour') AND date IS NOT NULL
 ),
-by_grain AS (
-    SELECT {key_list}, date, grain, {sums} FROM facts GROUP BY {key_list}, date, grain
-    QUALIFY grain = min(grain) OVER (PARTITION BY {key_list}, date)  -- 'day' before 'hour'
+by_grain AS (  -- per ad and day: day rows, or the hour rows of an ad-day without day rows
+    SELECT {FINE}, date, grain, {sums} FROM facts GROUP BY {FINE}, date, grain
+    QUALIFY grain = min(grain) OVER (PARTITION BY {FINE}, date)  -- 'day' before 'hour'
 ),
 daily AS (SELECT {key_list}, date, {sums} FROM by_grain GROUP BY ALL),
 platform_ends AS (SELECT platform, max(date) AS platform_end FROM daily GROUP BY ALL),
