@@ -175,7 +175,7 @@ def render(
     events = sum(len(s.events) for s in data)
     lines = [
         START,
-        "# Anomaly detection (`bench/anomaly.py`)",
+        "# Anomaly detection benchmark results (`bench/anomaly.py`)",
         "",
         f"- date: {datetime.now(UTC):%Y-%m-%d %H:%M} UTC; Python {platform.python_version()}",
         f"- command: `python bench/anomaly.py --series {args.series} --seed {args.seed}`",
