@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from collections.abc import Iterator
 from datetime import date, datetime
@@ -214,3 +215,34 @@ def test_meta_daily_alone_finds_its_own_events(tmp_path: Path) -> None:
         ("Summer Sale 2025 | Retargeting", "performance change"),
         ("Summer Sale 2025 | Prospecting", "missing rows"),
     }
+
+
+def test_the_cli_prints_incidents_for_people_and_json_for_programs(
+    demo_db: Path, tmp_path: Path
+) -> None:
+    from typer.testing import CliRunner
+
+    from adlens.cli import app
+
+    db = tmp_path / "copy.duckdb"
+    shutil.copy(demo_db, db)
+    runner = CliRunner()
+    result = runner.invoke(app, ["detect", "--db", str(db)])
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith(
+        "1.00 data problem · google_ads · conversions · 2025-08-14 → 2025-08-15 · "
+    )
+    assert lines[1].startswith("    4 parts of google_ads show tracking stopped at once.")
+    assert lines[-1] == "6 incidents stored in `anomalies`"
+    as_json = runner.invoke(app, ["detect", "--db", str(db), "--json"])
+    rows = json.loads(as_json.stdout)
+    assert [(r["campaign_name"], r["kind"]) for r in rows] == [
+        (r["campaign_name"], r["kind"]) for r in _stored(db)
+    ]
+    assert len(rows) == 6
+
+
+def _stored(db: Path) -> list[dict[str, Any]]:
+    with open_store(db) as store:
+        return list_anomalies(store)

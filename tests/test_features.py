@@ -189,3 +189,11 @@ def test_platform_level_and_the_cli(filled: Store, tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert result.stdout == f"28 rows (campaign x day) written to {out}\n"
     assert pq.read_table(out).num_rows == 28
+
+
+def test_the_cli_refuses_an_unknown_level(tmp_path: Path) -> None:
+    result = CliRunner().invoke(
+        app, ["features", "--db", str(tmp_path / "x.duckdb"), "--level", "ad", "--json"]
+    )
+    assert result.exit_code == 2
+    assert "--level must be campaign or platform" in result.output
