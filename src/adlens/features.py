@@ -8,7 +8,7 @@ was spent or shown: that is what an export without the row says). Days after an 
 row are not invented: the campaign may have ended.
 
 The work happens in DuckDB over the aggregated rows, so memory stays bounded by DuckDB's limit
-whatever the number of fact rows; ``write_features`` streams the result to Parquet.
+whatever the number of fact rows; ``write_features`` has DuckDB write the Parquet file.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import pyarrow as pa
-import pyarrow.parquet as pq
+from sqlglot import exp
 
 from adlens.errors import MappingError, UnreadableFileError
 from adlens.settings import get_settings
@@ -69,15 +69,17 @@ def write_features(
     budgets: Budgets | None = None,
     holiday_country: str | None = None,
 ) -> int:
-    """Stream the feature table to a Parquet file in batches; returns the rows written."""
+    """Write the feature table to a Parquet file inside DuckDB; returns the rows written.
+
+    DuckDB writes the file itself, so the rows never pass through Python and memory stays
+    within DuckDB's limit whatever the size.
+    """
     sql, params = prepare(store, workspace, level, budgets, holiday_country)
-    reader = store.con.sql(sql, params=params).to_arrow_reader(100_000)
-    rows = 0
-    with pq.ParquetWriter(out, reader.schema) as writer:
-        for batch in reader:
-            writer.write_batch(batch)
-            rows += batch.num_rows
-    return rows
+    # COPY takes no parameters: the workspace and path go in as SQL literals built by sqlglot.
+    sql = sql.replace("?", exp.Literal.string(params[0]).sql(dialect="duckdb"), 1)
+    target = exp.Literal.string(str(out)).sql(dialect="duckdb")
+    written = store.con.execute(f"COPY ({sql}) TO {target} (FORMAT parquet)").fetchall()
+    return int(written[0][0])
 
 
 def prepare(
@@ -86,11 +88,15 @@ def prepare(
     level: str,
     budgets: Budgets | None,
     holiday_country: str | None,
+    since: date | None = None,
 ) -> tuple[str, list[Any]]:
     """The feature query and its parameters, with the holiday and budget tables registered."""
     if level not in LEVELS:
         raise MappingError(f"unknown level {level!r}", hint="use campaign or platform")
-    country = holiday_country or get_settings().holiday_country
+    settings = get_settings()
+    country = holiday_country or settings.holiday_country
+    # Window functions spill to disk past this limit, so memory stays bounded at any size.
+    store.con.execute(f"SET memory_limit = '{settings.memory_limit}'")
     span = store.con.execute(
         "SELECT min(date), max(date) FROM ad_performance WHERE workspace = ? "
         "AND grain IN ('day', 'hour') AND date IS NOT NULL",
@@ -98,6 +104,8 @@ def prepare(
     ).fetchall()[0]
     store.con.register("_adlens_holidays", holiday_table(country, span[0], span[1]))
     store.con.register("_adlens_budgets", budget_table(budgets))
+    if since is not None:  # only facts from ``since`` on (windows start there)
+        return feature_sql(level, since=True), [workspace, since]
     return feature_sql(level), [workspace]
 
 
@@ -190,13 +198,23 @@ def _day(value: Any) -> date | None:
     return value if isinstance(value, date) else date.fromisoformat(str(value))
 
 
-def daily_ctes(keys: tuple[str, ...], extend_days: int = 0) -> str:
+def daily_ctes(
+    keys: tuple[str, ...], extend_days: int = 0, *, since: bool = False, campaign: bool = False
+) -> str:
     """CTEs ending in ``filled``: one row per entity (``keys``) and day, zero-filled.
 
     An entity's days run from its first day with rows to its last, or up to ``extend_days``
     further while its platform's exports go on (a campaign whose rows stop while the rest of
-    the platform's export continues did not deliver). ``?`` is the workspace.
+    the platform's export continues did not deliver). The parameters are the workspace, then
+    the first day to read (``since``), then platform, account and campaign name (``campaign``:
+    one campaign only).
     """
+    filters = " AND date >= ?" if since else ""
+    if campaign:
+        filters += (
+            " AND platform = ? AND coalesce(account_id, account_name) IS NOT DISTINCT FROM ?"
+            " AND campaign_name = ?"
+        )
     key_list = ", ".join(keys)
     sums = ", ".join(f"sum({m})::{'BIGINT' if m in COUNTS else 'DOUBLE'} AS {m}" for m in MEASURES)
     filled = ", ".join(f"coalesce(d.{m}, 0) AS {m}" for m in MEASURES)
@@ -204,7 +222,7 @@ def daily_ctes(keys: tuple[str, ...], extend_days: int = 0) -> str:
     return f"""facts AS (
     SELECT * EXCLUDE (account_id), coalesce(account_id, account_name) AS account_id
     FROM ad_performance
-    WHERE workspace = ? AND grain IN ('day', 'hour') AND date IS NOT NULL
+    WHERE workspace = ? AND grain IN ('day', 'hour') AND date IS NOT NULL{filters}
 ),
 by_grain AS (  -- per ad and day: day rows, or the hour rows of an ad-day without day rows
     SELECT {FINE}, date, grain, {sums} FROM facts GROUP BY {FINE}, date, grain
@@ -229,8 +247,8 @@ filled AS (
 )"""
 
 
-def feature_sql(level: str) -> str:
-    """The feature query for ``level``; ``?`` is the workspace."""
+def feature_sql(level: str, *, since: bool = False) -> str:
+    """The feature query for ``level``; parameters: the workspace (and the first day)."""
     keys = LEVELS[level]
     key_list = ", ".join(keys)
     by = f"PARTITION BY {key_list} ORDER BY date"
@@ -325,7 +343,7 @@ def feature_sql(level: str) -> str:
         else "b.campaign_name IS NULL AND b.platform = f.platform"
     )
     return f"""
-WITH {daily_ctes(keys)},
+WITH {daily_ctes(keys, since=since)},
 lagged AS (SELECT *, lag(spend, 1) OVER ({by}) AS spend_lag_1 FROM filled),
 joined AS (
     SELECT f.*, h.holiday, b.budget, b.budget_start AS given_start, b.budget_end AS given_end

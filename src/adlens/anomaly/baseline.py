@@ -108,14 +108,20 @@ def _step(seconds: Floats) -> float:
 def _rolling_median(y: Floats, window: int) -> Floats:
     """Median of the ``window`` observations before each point (NaN before the first)."""
     n = len(y)
-    if n == 0:
-        return np.zeros(0)
-    padded = np.concatenate([np.full(window, np.nan), y])
-    windows = np.lib.stride_tricks.sliding_window_view(padded, window)[:n]
     out = np.full(n, np.nan)
-    seen = np.arange(n) > 0
-    with np.errstate(all="ignore"):
-        out[seen] = np.nanmedian(windows[seen], axis=1)
+    head = min(n, window + 1)  # the first points have fewer than ``window`` before them
+    if head > 1 and window <= 64:
+        for i in range(1, head):
+            out[i] = np.median(y[:i])
+    elif head > 1:
+        padded = np.concatenate([np.full(window - 1, np.nan), y[: head - 1]])
+        with np.errstate(all="ignore"):
+            out[1:head] = np.nanmedian(
+                np.lib.stride_tricks.sliding_window_view(padded, window), axis=1
+            )
+    if n > window:
+        windows = np.lib.stride_tricks.sliding_window_view(y[:-1], window)
+        out[window:] = np.median(windows, axis=1)
     return out
 
 

@@ -18,7 +18,6 @@ import numpy as np
 from adlens.anomaly.duplicates import duplicate_incidents
 from adlens.anomaly.facts import (
     CHILD,
-    LEVEL_KEYS,
     EntitySeries,
     load_series,
     lookback_start,
@@ -84,30 +83,29 @@ def detect_store(
     report_from = since + timedelta(days=56)
     tree: dict[str, dict[Key, EntitySeries]] = {
         level: {s.key: s for s in load_series(store, workspace, level, since)}
-        for level in LEVEL_KEYS
+        for level in ("platform", "account", "campaign")
     }
     _drop_single_accounts(tree)
     for level in ("campaign", "platform"):
-        attach_model_scores(store, workspace, level, tree[level])
+        attach_model_scores(store, workspace, level, tree[level], since)
     incidents: dict[str, list[Incident]] = {}
     for level, entities in tree.items():
         for entity in entities.values():
             score_entity(entity, threshold)
-        if level == "ad_group":
-            continue
         found = [i for e in entities.values() for i in find_incidents(e, threshold)]
         incidents[level] = [i for i in found if i.end >= report_from]
     reference = _reference_spend(tree["platform"].values())
     for level, found in incidents.items():
         for incident in found:
             incident.money_at_stake = money_at_stake(incident)
-            incident.drivers = _drivers(incident, _children(tree, incident.series))
+            children = _children(store, workspace, tree, incident.series, since)
+            incident.drivers = _drivers(incident, children)
             incident.driver = _driver_text(incident)
             classify(incident, store, workspace, currency)
         for incident in found:
             incident.severity = severity(incident, reference, threshold)
         incidents[level] = _fold_related(found)
-    kept = _one_per_event(tree, incidents)
+    kept = _one_per_event(store, workspace, tree, incidents)
     rows = [_row(i) for i in kept]
     for row in duplicate_incidents(store, workspace, report_from):
         strength = row.pop("_strength")
@@ -152,8 +150,17 @@ def _drop_single_accounts(tree: dict[str, dict[Key, EntitySeries]]) -> None:
     tree["account"] = {k: s for k, s in tree["account"].items() if counts[k[0]] > 1}
 
 
-def _children(tree: dict[str, dict[Key, EntitySeries]], parent: EntitySeries) -> list[EntitySeries]:
+def _children(
+    store: Store,
+    workspace: str,
+    tree: dict[str, dict[Key, EntitySeries]],
+    parent: EntitySeries,
+    since: date | None = None,
+) -> list[EntitySeries]:
+    """The entities one level below ``parent``; a campaign's ad groups are read on demand."""
     level = CHILD[parent.level]
+    if level == "ad_group":
+        return list(load_series(store, workspace, level, since, campaign=parent.key))
     if parent.level == "platform":
         accounts = [s for k, s in tree["account"].items() if k[0] == parent.key[0]]
         if len(accounts) <= 1:
@@ -246,7 +253,10 @@ def _priority(incident: Incident) -> tuple[bool, bool, float]:
 
 
 def _one_per_event(
-    tree: dict[str, dict[Key, EntitySeries]], incidents: dict[str, list[Incident]]
+    store: Store,
+    workspace: str,
+    tree: dict[str, dict[Key, EntitySeries]],
+    incidents: dict[str, list[Incident]],
 ) -> list[Incident]:
     """A child explaining most of its parent's change speaks for it; otherwise the parent
     speaks for the children that moved with it."""
@@ -255,7 +265,7 @@ def _one_per_event(
         for parent in incidents.get(level, []):
             if id(parent) in dropped:
                 continue
-            children = {id(c): c for c in _children(tree, parent.series)}
+            children = {id(c): c for c in _children(store, workspace, tree, parent.series)}
             below = [
                 i
                 for lvl in ("account", "campaign")

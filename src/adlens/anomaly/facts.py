@@ -80,16 +80,21 @@ class EntitySeries:
 
 
 def load_series(
-    store: Store, workspace: str, level: str, since: date | None = None
+    store: Store,
+    workspace: str,
+    level: str,
+    since: date | None = None,
+    campaign: tuple[str | None, ...] | None = None,
 ) -> Iterator[EntitySeries]:
-    """Every entity's zero-filled daily series at ``level``, from ``since`` on."""
+    """Every entity's zero-filled daily series at ``level``, from ``since`` on (of one
+    ``campaign`` only: its platform, account and name)."""
     keys = LEVEL_KEYS[level]
+    ctes = daily_ctes(keys, EXTEND_DAYS, since=True, campaign=campaign is not None)
     sql = (
-        f"WITH {daily_ctes(keys, EXTEND_DAYS)} SELECT {', '.join(keys)}, date, "
-        f"{', '.join(MEASURES)}, has_rows FROM filled WHERE date >= ? "
-        f"ORDER BY {', '.join(keys)}, date"
+        f"WITH {ctes} SELECT {', '.join(keys)}, date, {', '.join(MEASURES)}, has_rows "
+        f"FROM filled ORDER BY {', '.join(keys)}, date"
     )
-    cur = store.con.execute(sql, [workspace, since or date(1, 1, 1)])
+    cur = store.con.execute(sql, [workspace, since or date(1, 1, 1), *(campaign or ())])
     current: tuple[str | None, ...] | None = None
     rows: list[tuple[object, ...]] = []
     width = len(keys)

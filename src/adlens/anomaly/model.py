@@ -37,11 +37,15 @@ SEED = 0
 
 
 def attach_model_scores(
-    store: Store, workspace: str, level: str, series: dict[tuple[str | None, ...], EntitySeries]
+    store: Store,
+    workspace: str,
+    level: str,
+    series: dict[tuple[str | None, ...], EntitySeries],
+    since: date | None = None,
 ) -> None:
     """Set ``model_score`` (the forest's rank of each day, 0..1) on each series of ``level``."""
     keys = LEVELS[level]
-    sql, params = prepare(store, workspace, level, None, None)
+    sql, params = prepare(store, workspace, level, None, None, since)
     columns = ", ".join(f"coalesce({name}, 0)::DOUBLE" for name in FEATURES)
     rows = store.con.execute(
         f"SELECT {', '.join(keys)}, date, {columns} FROM ({sql})", params
