@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import shutil
 from collections.abc import Iterator
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -246,3 +246,47 @@ def test_the_cli_prints_incidents_for_people_and_json_for_programs(
 def _stored(db: Path) -> list[dict[str, Any]]:
     with open_store(db) as store:
         return list_anomalies(store)
+
+
+def test_hourly_facts_are_scanned_by_the_hour(store: Store) -> None:
+    """Three weeks of hour rows with a daily cycle; a 2-hour spend spike and a 5-hour
+    conversion outage are two incidents, each one row for its hours."""
+    import numpy as np
+
+    rng = np.random.default_rng(3)
+    start = datetime(2025, 5, 5)
+    rows = []
+    for i in range(21 * 24):
+        ts = start + timedelta(hours=i)
+        cycle = 1 + 0.6 * np.sin((ts.hour - 9) / 24 * 2 * np.pi)
+        spend = 40 * cycle * np.exp(rng.normal(0, 0.05))
+        clicks = int(spend * 2)
+        conversions = round(clicks * 0.05, 2)
+        if ts in (datetime(2025, 5, 22, 14), datetime(2025, 5, 22, 15)):
+            spend *= 4
+        if datetime(2025, 5, 24, 10) <= ts <= datetime(2025, 5, 24, 14):
+            conversions = 0.0
+        rows.append(
+            ("default", ts, ts.date(), "hour", "tiktok", "Hourly", round(spend, 2),
+             clicks * 50, clicks, conversions, conversions * 40, 1, "h.csv", i)
+        )  # fmt: skip
+    store.con.executemany(
+        "INSERT INTO ad_performance (workspace, ts, date, grain, platform, campaign_name, spend, "
+        "impressions, clicks, conversions, conversion_value, ingest_id, source_file, source_row) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        rows,
+    )
+    found = detect_store(store, days=30)
+    assert [
+        (r["level"], r["campaign_name"], r["metric"], r["related_metrics"], r["period_start"],
+         r["period_end"], r["triage"], r["kind"])
+        for r in sorted(found, key=lambda r: r["period_start"])
+    ] == [
+        # Spend quadrupled but sales did not follow: the return on spend fell most in money.
+        ("campaign", "Hourly", "roas", "cpa, cpc, cpm, spend", datetime(2025, 5, 22, 14),
+         datetime(2025, 5, 22, 15), "performance change", "performance change"),
+        ("campaign", "Hourly", "conversions", "roas", datetime(2025, 5, 24, 10),
+         datetime(2025, 5, 24, 14), "data problem", "tracking stopped"),
+    ]  # fmt: skip
+    outage = next(r for r in found if r["kind"] == "tracking stopped")
+    assert "on 2025-05-24 10:00 to 15:00 UTC" in outage["explanation"]

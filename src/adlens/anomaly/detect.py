@@ -10,6 +10,7 @@ incidents -> money at stake and drill-down -> triage -> one incident per entity 
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -19,6 +20,9 @@ from adlens.anomaly.duplicates import duplicate_incidents
 from adlens.anomaly.facts import (
     CHILD,
     EntitySeries,
+    day_of,
+    has_hours,
+    load_hourly_series,
     load_series,
     lookback_start,
     score_entity,
@@ -39,7 +43,8 @@ Key = tuple[str | None, ...]
 # Stored facts are many series at once (every platform, account, campaign and metric), so a
 # day must stand out more than in a single series before it becomes an incident.
 STORE_THRESHOLD = 5.5
-DRIVER_SHARE = 0.6  # a child explaining this much of a parent's change speaks for it
+DRIVER_SHARE = 0.6
+WEEK = timedelta(days=7)  # a child explaining this much of a parent's change speaks for it
 COLUMNS = (
     "anomaly_id",
     "workspace",
@@ -81,31 +86,28 @@ def detect_store(
         _write(store, workspace, [])
         return []
     report_from = since + timedelta(days=56)
-    tree: dict[str, dict[Key, EntitySeries]] = {
+    tree = {
         level: {s.key: s for s in load_series(store, workspace, level, since)}
         for level in ("platform", "account", "campaign")
     }
-    _drop_single_accounts(tree)
+    reference = _reference_spend(tree["platform"].values())
+    scan = Scan(store, workspace, since, report_from, threshold, reference, currency)
     for level in ("campaign", "platform"):
         attach_model_scores(store, workspace, level, tree[level], since)
-    incidents: dict[str, list[Incident]] = {}
-    for level, entities in tree.items():
-        for entity in entities.values():
-            score_entity(entity, threshold)
-        found = [i for e in entities.values() for i in find_incidents(e, threshold)]
-        incidents[level] = [i for i in found if i.end >= report_from]
-    reference = _reference_spend(tree["platform"].values())
-    for level, found in incidents.items():
-        for incident in found:
-            incident.money_at_stake = money_at_stake(incident)
-            children = _children(store, workspace, tree, incident.series, since)
-            incident.drivers = _drivers(incident, children)
-            incident.driver = _driver_text(incident)
-            classify(incident, store, workspace, currency)
-        for incident in found:
-            incident.severity = severity(incident, reference, threshold)
-        incidents[level] = _fold_related(found)
-    kept = _one_per_event(store, workspace, tree, incidents)
+    kept = scan.run(tree)
+    if has_hours(store, workspace, report_from):
+        hours = {
+            level: {s.key: s for s in load_hourly_series(store, workspace, level, since)}
+            for level in ("platform", "account", "campaign")
+        }
+        # An hourly incident and a daily one of the same entity on the same days are one
+        # event: the hourly one says more precisely when, and what (e.g. tracking stopped).
+        hourly = scan.run(hours)
+        kept = [
+            d
+            for d in kept
+            if not any(d.series.key == i.series.key and _same_days(d, i) for i in hourly)
+        ] + hourly
     rows = [_row(i) for i in kept]
     for row in duplicate_incidents(store, workspace, report_from):
         strength = row.pop("_strength")
@@ -142,6 +144,42 @@ def list_anomalies(
     )
 
 
+@dataclass
+class Scan:
+    """One pass over a tree of series (daily or hourly): incidents, measured and triaged."""
+
+    store: Store
+    workspace: str
+    since: date
+    report_from: date
+    threshold: float
+    reference: float
+    currency: str
+
+    def run(self, tree: dict[str, dict[Key, EntitySeries]]) -> list[Incident]:
+        _drop_single_accounts(tree)
+        incidents: dict[str, list[Incident]] = {}
+        for level, entities in tree.items():
+            for entity in entities.values():
+                score_entity(entity, self.threshold)
+            found = [i for e in entities.values() for i in find_incidents(e, self.threshold)]
+            incidents[level] = [i for i in found if day_of(i.end) >= self.report_from]
+        for level, found in incidents.items():
+            for incident in found:
+                incident.money_at_stake = money_at_stake(incident)
+                children = _children(self.store, self.workspace, tree, incident.series, self.since)
+                incident.drivers = _drivers(incident, children)
+                incident.driver = _driver_text(incident)
+                classify(incident, self.store, self.workspace, self.currency)
+                incident.severity = severity(incident, self.reference, self.threshold)
+            incidents[level] = _fold_related(found)
+        return _one_per_event(self.store, self.workspace, tree, incidents)
+
+
+def _same_days(daily: Incident, hourly: Incident) -> bool:
+    return daily.start <= day_of(hourly.end) and day_of(hourly.start) <= daily.end
+
+
 def _drop_single_accounts(tree: dict[str, dict[Key, EntitySeries]]) -> None:
     """The account level only where a platform has several accounts (else it repeats it)."""
     counts: dict[str | None, int] = defaultdict(int)
@@ -160,6 +198,8 @@ def _children(
     """The entities one level below ``parent``; a campaign's ad groups are read on demand."""
     level = CHILD[parent.level]
     if level == "ad_group":
+        if parent.hourly:
+            return []  # ad groups are read by day
         return list(load_series(store, workspace, level, since, campaign=parent.key))
     if parent.level == "platform":
         accounts = [s for k, s in tree["account"].items() if k[0] == parent.key[0]]
@@ -207,7 +247,7 @@ def _weekday_usual(series: EntitySeries, quantity: str, day: date) -> float:
     same = [
         float(v)
         for d, v in zip(series.days, series.measures[quantity], strict=True)
-        if d < day and (day - d).days % 7 == 0 and (day - d).days <= 28
+        if d < day and (day - d) % WEEK == timedelta(0) and day - d <= 4 * WEEK
     ]
     return float(np.median(same)) if same else 0.0
 
@@ -279,7 +319,7 @@ def _one_per_event(
                 continue
             top = parent.drivers[0] if parent.drivers else None
             leading = [i for i in below if top and describe(i.series) == top[0]]
-            if leading and top and top[1] >= DRIVER_SHARE:
+            if len(children) == 1 or (leading and top and top[1] >= DRIVER_SHARE):
                 dropped.add(id(parent))
             else:
                 dropped.update(id(i) for i in below)
@@ -357,7 +397,8 @@ def _write(store: Store, workspace: str, rows: list[dict[str, Any]]) -> list[dic
             row["workspace"] = workspace
             row["detected_at"] = now
             for name in ("period_start", "period_end"):
-                row[name] = datetime.combine(row[name], datetime.min.time())
+                if not isinstance(row[name], datetime):
+                    row[name] = datetime.combine(row[name], datetime.min.time())
             con.execute(
                 f"INSERT INTO anomalies ({', '.join(COLUMNS)}) VALUES "
                 f"({', '.join('?' * len(COLUMNS))})",

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 import numpy as np
 
@@ -46,11 +47,15 @@ class EntitySeries:
 
     level: str
     key: tuple[str | None, ...]
-    days: list[date]
+    days: list[date]  # hourly series: the start of each hour (UTC datetimes)
     measures: dict[str, Floats]
     has_rows: np.ndarray
     scored: dict[str, Scored] = field(default_factory=dict)
     model_score: Floats | None = None
+
+    @property
+    def hourly(self) -> bool:
+        return bool(self.days) and isinstance(self.days[0], datetime)
 
     @property
     def platform(self) -> str | None:
@@ -95,9 +100,13 @@ def load_series(
         f"FROM filled ORDER BY {', '.join(keys)}, date"
     )
     cur = store.con.execute(sql, [workspace, since or date(1, 1, 1), *(campaign or ())])
+    yield from _grouped(cur, level, len(keys))
+
+
+def _grouped(cur: Any, level: str, width: int) -> Iterator[EntitySeries]:
+    """Rows ordered by entity then time, one ``EntitySeries`` per entity."""
     current: tuple[str | None, ...] | None = None
     rows: list[tuple[object, ...]] = []
-    width = len(keys)
     while batch := cur.fetchmany(10_000):
         for row in batch:
             key = tuple(row[:width])
@@ -108,6 +117,46 @@ def load_series(
             rows.append(row)
     if rows:
         yield _series(level, current or (), rows, width)
+
+
+def has_hours(store: Store, workspace: str, since: date) -> bool:
+    """Whether the workspace has hour rows from ``since`` on (worth an hourly scan)."""
+    rows = store.con.execute(
+        "SELECT count(*) FROM ad_performance WHERE workspace = ? AND grain = 'hour' "
+        "AND ts >= ? LIMIT 1",
+        [workspace, since],
+    ).fetchall()
+    return bool(rows[0][0])
+
+
+def load_hourly_series(
+    store: Store, workspace: str, level: str, since: date
+) -> Iterator[EntitySeries]:
+    """Every entity's zero-filled hourly series (hour rows only), from ``since`` on.
+
+    An hour without rows between an entity's first and last hour is a zero-activity hour.
+    """
+    keys = LEVEL_KEYS[level]
+    key_list = ", ".join(keys)
+    sums = ", ".join(f"sum({m})::DOUBLE AS {m}" for m in MEASURES)
+    filled = ", ".join(f"coalesce(h.{m}, 0) AS {m}" for m in MEASURES)
+    joined = " AND ".join(f"g.{k} IS NOT DISTINCT FROM h.{k}" for k in keys)
+    sql = f"""
+        WITH facts AS (
+            SELECT * EXCLUDE (account_id), coalesce(account_id, account_name) AS account_id,
+                   date_trunc('hour', ts) AS hour
+            FROM ad_performance WHERE workspace = ? AND grain = 'hour' AND ts >= ?
+        ),
+        hourly AS (SELECT {key_list}, hour, {sums} FROM facts GROUP BY ALL),
+        spans AS (SELECT {key_list}, min(hour) AS first, max(hour) AS last FROM hourly
+                  GROUP BY ALL),
+        grid AS (SELECT {key_list}, unnest(generate_series(first, last, INTERVAL 1 HOUR))
+                 AS hour FROM spans)
+        SELECT {", ".join(f"g.{k}" for k in keys)}, g.hour, {filled}, h.hour IS NOT NULL
+        FROM grid g LEFT JOIN hourly h ON {joined} AND g.hour = h.hour
+        ORDER BY {", ".join(f"g.{k}" for k in keys)}, g.hour
+    """
+    yield from _grouped(store.con.execute(sql, [workspace, since]), level, len(keys))
 
 
 def _series(
@@ -129,16 +178,28 @@ def _series(
 
 def score_entity(series: EntitySeries, threshold: float = THRESHOLD) -> None:
     """Score every metric (and the clicks and value behind them) of one entity, in place."""
-    seconds = np.array(
-        [(day - date(1970, 1, 1)).days * 86400.0 for day in series.days], dtype=np.float64
-    )
+    seconds = np.array([_epoch(day) for day in series.days], dtype=np.float64)
+    minimum = 48 if series.hourly else 14
     for metric in (*METRICS, "clicks", "conversion_value"):
         values = series.values(metric)
         known = np.isfinite(values)
-        if known.sum() < 14 or (metric in MIN_TYPICAL and _typical(values) < MIN_TYPICAL[metric]):
+        if known.sum() < minimum or (
+            metric in MIN_TYPICAL and _typical(values) < MIN_TYPICAL[metric]
+        ):
             continue
         result = score_series(seconds[known], values[known], threshold=threshold)
         series.scored[metric] = _spread(result, known)
+
+
+def _epoch(moment: date) -> float:
+    if isinstance(moment, datetime):
+        return moment.replace(tzinfo=UTC).timestamp()
+    return (moment - date(1970, 1, 1)).days * 86400.0
+
+
+def day_of(moment: date) -> date:
+    """The calendar day of a day or of an hour."""
+    return moment.date() if isinstance(moment, datetime) else moment
 
 
 def _typical(values: Floats) -> float:

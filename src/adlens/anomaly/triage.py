@@ -14,7 +14,7 @@ Duplicate loads are found separately (``adlens.anomaly.duplicates``).
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime, timedelta
 
 import numpy as np
 
@@ -127,8 +127,8 @@ def describe(series: EntitySeries) -> str:
 
 
 def _usual(series: EntitySeries, first: int) -> dict[str, float]:
-    """Median day of the 28 days before ``first``."""
-    history = slice(max(0, first - 28), first)
+    """Median day of the 28 days (median hour of the week) before ``first``."""
+    history = slice(max(0, first - (168 if series.hourly else 28)), first)
     return {
         name: float(np.median(values[history])) if first > 0 else 0.0
         for name, values in series.measures.items()
@@ -175,6 +175,13 @@ def _scope(series: EntitySeries, workspace: str) -> list[str | None]:
 
 
 def _period(start: date, end: date) -> str:
+    if isinstance(start, datetime) and isinstance(end, datetime):
+        last = end + timedelta(hours=1)
+        return (
+            f"{start:%Y-%m-%d %H:%M} to {last:%H:%M} UTC"
+            if start.date() == end.date()
+            else (f"{start:%Y-%m-%d %H:%M} to {last:%Y-%m-%d %H:%M} UTC")
+        )
     return start.isoformat() if start == end else f"{start.isoformat()} to {end.isoformat()}"
 
 
