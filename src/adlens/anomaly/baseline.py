@@ -110,15 +110,13 @@ def _rolling_median(y: Floats, window: int) -> Floats:
     n = len(y)
     out = np.full(n, np.nan)
     head = min(n, window + 1)  # the first points have fewer than ``window`` before them
-    if head > 1 and window <= 64:
-        for i in range(1, head):
-            out[i] = np.median(y[:i])
-    elif head > 1:
-        padded = np.concatenate([np.full(window - 1, np.nan), y[: head - 1]])
-        with np.errstate(all="ignore"):
-            out[1:head] = np.nanmedian(
-                np.lib.stride_tricks.sliding_window_view(padded, window), axis=1
-            )
+    if head > 1:
+        counts = np.arange(1, head)
+        positions = np.arange(head - 1)
+        grid = np.where(positions < counts[:, None], y[positions], np.inf)
+        ordered = np.sort(grid, axis=1)  # each row: y[:count] sorted, then padding
+        rows = np.arange(head - 1)
+        out[1:head] = (ordered[rows, (counts - 1) // 2] + ordered[rows, counts // 2]) / 2
     if n > window:
         windows = np.lib.stride_tricks.sliding_window_view(y[:-1], window)
         out[window:] = np.median(windows, axis=1)

@@ -83,6 +83,7 @@ def detect_csv(
     if not path.exists():
         raise UnreadableFileError(f"{path}: no such file", hint="check the path of --csv")
     con = connect()
+    con.execute("SET TimeZone = 'UTC'")
     try:
         con.execute(
             "CREATE TEMP TABLE series AS SELECT *, row_number() OVER () AS _row "
@@ -108,7 +109,9 @@ def detect_csv(
             )
     quoted_ts, quoted_value = _quote(timestamp_column), _quote(value_column)
     rows = con.execute(
-        f"SELECT epoch(try_cast({quoted_ts} AS TIMESTAMP)), "
+        # ISO timestamps (an offset or Z is honoured, none means UTC) or GA4's YYYYMMDD.
+        f"SELECT epoch(coalesce(try_cast({quoted_ts} AS TIMESTAMPTZ), "
+        f"try_strptime({quoted_ts}, '%Y%m%d')::TIMESTAMPTZ)), "
         f"try_cast(replace({quoted_value}, ',', '') AS DOUBLE), {quoted_ts} "
         "FROM series ORDER BY _row"
     ).fetchall()
@@ -116,7 +119,8 @@ def detect_csv(
     if bad is not None:
         raise MappingError(
             f"{path}: line {bad + 2}: {rows[bad][2]!r} in {timestamp_column!r} is not a timestamp",
-            hint="use ISO timestamps such as 2025-03-01 or 2025-03-01 13:00:00",
+            hint="use ISO timestamps such as 2025-03-01, 2025-03-01 13:00:00 or "
+            "2025-03-01T13:00:00+02:00 (no offset: UTC)",
             where={"file": str(path), "line": bad + 2},
         )
     seconds = np.array([np.nan if r[0] is None else float(r[0]) for r in rows])
