@@ -127,3 +127,21 @@ def test_bad_csv_input_says_what_and_where(tmp_path: Path) -> None:
     result = runner.invoke(app, ["detect", "--csv", str(source), "--out", "x.csv"])
     assert result.exit_code == 2
     assert result.stderr.startswith("error: --csv needs --timestamp-column, --value-column")
+
+
+def test_timestamps_with_offsets_and_ga4_days_are_read(tmp_path: Path) -> None:
+    lines = ["when,v"] + [f"202503{d:02d},{100 + d % 3}" for d in range(1, 21)]
+    lines += ["2025-03-15T02:00:00+02:00,300", "2025-03-15T00:00:00Z,500"]
+    source = write(tmp_path / "t.csv", "\n".join(lines) + "\n")
+    assert detect_csv(source, "when", "v", tmp_path / "o.csv") == {
+        "rows": 22,
+        "scored": 22,
+        "anomalies": 3,  # the three rows of 2025-03-15, and no other
+    }
+    with (tmp_path / "o.csv").open() as handle:
+        rows = list(csv.DictReader(handle))
+    # 02:00+02:00, midnight Z and 20250315 are one instant: one observation (their mean, 300).
+    same = [r for r in rows if r["when"].startswith(("20250315", "2025-03-15"))]
+    assert len(same) == 3
+    assert len({(r["anomaly_score"], r["is_anomaly"], r["expected"]) for r in same}) == 1
+    assert same[0]["is_anomaly"] == "true"

@@ -140,8 +140,10 @@ def _profile(gap: Floats, slot: npt.NDArray[np.int_], slots: int) -> Floats:
     profile = np.zeros(slots)
     for s in range(slots):
         here = gap[slot == s]
-        if len(here):
+        if len(here) >= 3 or (len(here) and slots == 24):
             profile[s] = np.median(here)
+        elif len(here):  # two weeks: a median is a mean, one odd week would set it; be mild
+            profile[s] = here[np.argmin(np.abs(here))]
     return profile - np.median(profile)
 
 
