@@ -5,8 +5,8 @@
 Generates seeded hourly and daily KPI series (weekly and daily seasonality, trend, noise, gaps,
 duplicate rows) with planted spikes, drops, level shifts, trend breaks and tracking outages,
 scores them in batch and online mode and with a plain Isolation Forest on the raw values, and
-reports event-level precision, recall and F1 (bench/README.md defines them). The section
-"Anomaly detection" of --out is replaced; the rest of the file is kept.
+reports event-level precision, recall and F1 (bench/README.md defines them). Only the
+section ``anomaly`` of --out is rewritten (``sections.py``).
 """
 
 from __future__ import annotations
@@ -26,9 +26,11 @@ from sklearn.ensemble import IsolationForest
 
 from adlens.anomaly.series import score_rows
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from sections import write_section
+
 HOUR, DAY = 3600.0, 86400.0
 KINDS = ("spike", "drop", "level_shift", "trend_break", "tracking_outage")
-START, END = "<!-- anomaly-bench:start -->", "<!-- anomaly-bench:end -->"
 
 
 @dataclass
@@ -162,7 +164,7 @@ def main() -> None:
     kinds = {name: per_kind(data, detector) for name, detector in detectors.items()}
     report = render(args, data, results, kinds)
     print(report)
-    write_section(args.out, report)
+    write_section(args.out, "anomaly", report)
 
 
 def render(
@@ -174,8 +176,7 @@ def render(
     rows = sum(len(s.values) for s in data)
     events = sum(len(s.events) for s in data)
     lines = [
-        START,
-        "# Anomaly detection benchmark results (`bench/anomaly.py`)",
+        "## Anomaly detection (`bench/anomaly.py`)",
         "",
         f"- date: {datetime.now(UTC):%Y-%m-%d %H:%M} UTC; Python {platform.python_version()}",
         f"- command: `python bench/anomaly.py --series {args.series} --seed {args.seed}`",
@@ -209,21 +210,8 @@ def render(
         f"Targets: batch F1 >= 0.9: {'PASS' if batch >= 0.9 else 'FAIL'} ({batch:.3f}); "
         f"online F1 >= 0.8: {'PASS' if online >= 0.8 else 'FAIL'} ({online:.3f}); "
         f"baseline F1 {base:.3f} (batch / baseline = {ratio:.1f}x).",
-        END,
     ]
     return "\n".join(lines)
-
-
-def write_section(path: Path, section: str) -> None:
-    """Replace this benchmark's section of ``path`` (or append it); keep everything else."""
-    text = path.read_text(encoding="utf-8") if path.exists() else ""
-    if START in text and END in text:
-        before, rest = text.split(START, 1)
-        after = rest.split(END, 1)[1]
-        text = before + section + after
-    else:
-        text = text.rstrip("\n") + ("\n\n" if text else "") + section + "\n"
-    path.write_text(text, encoding="utf-8")
 
 
 if __name__ == "__main__":

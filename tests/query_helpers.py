@@ -82,7 +82,7 @@ def period(start: str | None, end: str | None, **values: Any) -> dict[str, Any]:
     }
 
 
-def insert_facts(store: Store, rows: Iterable[Mapping[str, Any]]) -> None:
+def insert_facts(store: Store, rows: Iterable[Mapping[str, Any]], *, rollups: bool = True) -> None:
     columns = list(FACT_DEFAULTS)
     records = []
     for line, row in enumerate(rows, start=1):
@@ -94,7 +94,8 @@ def insert_facts(store: Store, rows: Iterable[Mapping[str, Any]]) -> None:
     store.con.executemany(
         f"INSERT INTO ad_performance ({', '.join(columns)}) VALUES ({placeholders})", records
     )
-    rebuild_rollups(store.con)  # as a load would refresh them
+    if rollups:
+        rebuild_rollups(store.con)  # as a load would refresh them
 
 
 def insert_sessions(store: Store, rows: Iterable[Mapping[str, Any]]) -> None:

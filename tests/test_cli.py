@@ -180,10 +180,15 @@ def test_compact_command(tmp_path: Path) -> None:
     db = str(tmp_path / "x.duckdb")
     run("ingest", str(EXPORTS / "tiktok_ads_daily.csv"), "--db", db)
     code, out, _ = run("compact", "--db", db)
-    assert code == 0 and "ad_performance: 3 rows rewritten in time order" in out
+    assert code == 0 and "ad_performance: 3 rows rewritten" in out
     assert json.loads(run("compact", "--db", db, "--json")[1]) == {
         "ad_performance": 3,
         "sessions": 0,
+        "rollup_ad_day": 3,
+        "rollup_ad_hour": 0,
+        "rollup_ad_range": 0,
+        "rollup_ad_hour_day": 0,
+        "rollup_events_minute": 0,
     }
 
 
@@ -211,7 +216,7 @@ def test_query_command_in_every_format(tmp_path: Path) -> None:
         "Brand_US_Search,1044.95,2524",
     ]
     wide = runner.invoke(app, ["query", json.dumps(cube), "--db", db], env={"COLUMNS": "160"})
-    assert "Generic_US_Search" in wide.stdout and "answered by base" in wide.stdout
+    assert "Generic_US_Search" in wide.stdout and "answered by rollup_ad_day" in wide.stdout
     code, _, err = run("query", "{not json", "--db", db)
     assert code == 2 and "not valid JSON" in err
     code, _, err = run("query", '{"measures": ["spendd"]}', "--db", db)

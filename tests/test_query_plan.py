@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from adlens.query import QueryError, Registry, compile_plan, normalise
+from adlens.query.compile import Source
 from adlens.query.timerange import granularity
 
 
@@ -128,7 +129,8 @@ def test_result_keys_and_default_order() -> None:
 
 
 def test_dimension_only_queries_list_distinct_values() -> None:
-    sql = compile_plan(plan({"dimensions": ["platform"], "limit": 5})).sql("duckdb")
+    base = Source("ad_performance")
+    sql = compile_plan(plan({"dimensions": ["platform"], "limit": 5}), base).sql("duckdb")
     assert sql == (
         'SELECT platform AS "platform" FROM ad_performance WHERE workspace = $1 '
         "GROUP BY 1 ORDER BY 1 LIMIT 5"

@@ -50,12 +50,32 @@ EXPECTED = {
     f"WHERE grain = 'day' GROUP BY {GROUPS}, date",
     "rollup_ad_hour": f"SELECT {GROUPS}, date, ts, {SUMS} FROM ad_performance "
     f"WHERE grain = 'hour' GROUP BY {GROUPS}, date, ts",
+    "rollup_ad_range": f"SELECT {GROUPS}, period_start, period_end, {SUMS} FROM ad_performance "
+    f"WHERE grain = 'range' GROUP BY {GROUPS}, period_start, period_end",
+    "rollup_ad_hour_day": f"SELECT {GROUPS}, date, ts::DATE, {SUMS} FROM ad_performance "
+    f"WHERE grain = 'hour' GROUP BY {GROUPS}, date, ts::DATE",
 }
+# Loads that replace nothing append their aggregates, so a group may have several rows.
+_MERGED = ", ".join(
+    f"sum({name}) AS {name}"
+    for name in (
+        "spend",
+        "spend_original",
+        "impressions",
+        "clicks",
+        "conversions",
+        "conversion_value",
+        "row_count",
+    )
+)
 STORED = {
-    "rollup_ad_day": f"SELECT {GROUPS}, date, spend, spend_original, impressions, clicks, "
-    "conversions, conversion_value, row_count FROM rollup_ad_day",
-    "rollup_ad_hour": f"SELECT {GROUPS}, date, ts, spend, spend_original, impressions, "
-    "clicks, conversions, conversion_value, row_count FROM rollup_ad_hour",
+    "rollup_ad_day": f"SELECT {GROUPS}, date, {_MERGED} FROM rollup_ad_day GROUP BY {GROUPS}, date",
+    "rollup_ad_hour": f"SELECT {GROUPS}, date, ts, {_MERGED} FROM rollup_ad_hour "
+    f"GROUP BY {GROUPS}, date, ts",
+    "rollup_ad_range": f"SELECT {GROUPS}, period_start, period_end, {_MERGED} "
+    f"FROM rollup_ad_range GROUP BY {GROUPS}, period_start, period_end",
+    "rollup_ad_hour_day": f"SELECT {GROUPS}, date, utc_date, {_MERGED} "
+    f"FROM rollup_ad_hour_day GROUP BY {GROUPS}, date, utc_date",
 }
 
 
@@ -69,19 +89,29 @@ def load_rows(
     with store.transaction() as con:
         if rows:
             insert_facts(
-                store, [{**r, "ingest_id": ingest_id, "workspace": workspace} for r in rows]
+                store,
+                [{**r, "ingest_id": ingest_id, "workspace": workspace} for r in rows],
+                rollups=False,
             )
+        replaced = 0
         for platform in sorted({r.get("platform", "meta") for r in rows}):
-            replace_restated(con, "ad_performance", ingest_id, workspace, platform)
-        return refresh_rollups(con, "ad_performance", ingest_id, workspace)
+            replaced += replace_restated(con, "ad_performance", ingest_id, workspace, platform)[0]
+        return refresh_rollups(con, "ad_performance", ingest_id, workspace, replaced=replaced > 0)
 
 
 def load_file(store: Store, path: Path, workspace: str = "default") -> dict[str, int]:
-    """``ingest_file``, then the rollup refresh the pipeline runs for a load."""
+    """``ingest_file`` (which refreshes the rollups); returns rollup rows on the load's days."""
     report = ingest_file(store, path, workspace=workspace)
     assert report.status == "loaded" and report.ingest_id is not None, report
-    with store.transaction() as con:
-        return refresh_rollups(con, report.target_table, report.ingest_id, workspace)
+    days = "date IN (SELECT date FROM ad_performance WHERE ingest_id = ?) AND workspace = ?"
+    return {
+        table: int(
+            store.con.execute(
+                f"SELECT count(*) FROM {table} WHERE {days}", [report.ingest_id, workspace]
+            ).fetchall()[0][0]
+        )
+        for table in ("rollup_ad_day", "rollup_ad_hour")
+    }
 
 
 def sorted_rows(store: Store, sql: str) -> list[tuple[Any, ...]]:
@@ -175,6 +205,34 @@ def test_second_load_and_restatement_refresh_only_their_days(store: Store, tmp_p
     ]
 
 
+def test_appending_loads_group_ad_level_rows_and_keep_campaign_rows(store: Store) -> None:
+    ads = [day("2025-03-01", campaign_name="A", ad_name=f"ad {n}", spend=1.0) for n in range(3)]
+    campaigns = [day("2025-03-02", campaign_name="A", spend=2.0)] * 2
+    with store.transaction() as con:
+        insert_facts(store, [{**r, "ingest_id": 1} for r in ads], rollups=False)
+        assert (
+            refresh_rollups(con, "ad_performance", 1, "default", replaced=False)["rollup_ad_day"]
+            == 1
+        )  # three ads of one campaign-day: one rollup row
+        insert_facts(store, [{**r, "ingest_id": 2} for r in campaigns], rollups=False)
+        written = refresh_rollups(
+            con, "ad_performance", 2, "default", replaced=False, aggregate=False
+        )
+        assert written["rollup_ad_day"] == 2  # appended as they are, no GROUP BY
+    assert store.query("SELECT date, spend, row_count FROM rollup_ad_day ORDER BY date, spend") == [
+        {"date": date(2025, 3, 1), "spend": 3.0, "row_count": 3},
+        {"date": date(2025, 3, 2), "spend": 2.0, "row_count": 1},
+        {"date": date(2025, 3, 2), "spend": 2.0, "row_count": 1},
+    ]
+    assert_rollups_exact(store)
+    daily = run_query(store, series("day"))
+    assert daily.data == [
+        {"ts.day": "2025-03-01", "spend": 3.0},
+        {"ts.day": "2025-03-02", "spend": 4.0},
+    ]
+    assert daily.metadata["rollup"] == "rollup_ad_day_utc"
+
+
 def test_workspaces_are_refreshed_apart(store: Store, tmp_path: Path) -> None:
     rows = ["2025-03-01,Acme,Brand,USD,100,10,10.00,1", "2025-03-02,Acme,Brand,USD,80,8,8.00,2"]
     load_file(store, google_export(tmp_path / "a.csv", rows), workspace="a")
@@ -191,7 +249,7 @@ def test_workspaces_are_refreshed_apart(store: Store, tmp_path: Path) -> None:
     with use_rollups():
         a = run_query(store, request, workspace="a")
         b = run_query(store, request, workspace="b")
-    assert (a.metadata["rollup"], b.metadata["rollup"]) == ("rollup_ad_day", "rollup_ad_day")
+    assert (a.metadata["rollup"], b.metadata["rollup"]) == ("rollup_ad_day_utc",) * 2
     assert rounded(a.data) == rounded(
         [
             {"ts.day": "2025-03-01", "spend": 1.0, "ctr": 1.0},
@@ -261,7 +319,13 @@ def test_rebuild_equals_the_incremental_refreshes(store: Store) -> None:
     load_rows(store, [day("2025-03-01", spend=1.0), day("2025-03-02", spend=2.0)], ingest_id=1)
     load_rows(store, [day("2025-03-02", spend=5.0), hour("2025-03-02T03:00")], ingest_id=2)
     incremental = sorted_rows(store, "SELECT * FROM rollup_ad_day")
-    assert rebuild_rollups(store.con) == {"rollup_ad_day": 2, "rollup_ad_hour": 1}
+    assert rebuild_rollups(store.con) == {
+        "rollup_ad_day": 2,
+        "rollup_ad_hour": 1,
+        "rollup_ad_range": 0,
+        "rollup_ad_hour_day": 1,
+        "rollup_events_minute": 0,
+    }
     assert sorted_rows(store, "SELECT * FROM rollup_ad_day") == incremental
     assert_rollups_exact(store)
 
@@ -270,7 +334,7 @@ def test_the_switch_is_on_by_default_and_a_block_overrides_the_process(store: St
     load_rows(store, [day("2025-03-01", spend=2.0)], ingest_id=1)
     request = series("day")
     assert rollups_enabled()
-    assert run_query(store, request).metadata["rollup"] == "rollup_ad_day"
+    assert run_query(store, request).metadata["rollup"] == "rollup_ad_day_utc"
     with use_rollups(False):
         assert run_query(store, request).metadata["rollup"] == "base"
     enable_rollups(False)
@@ -298,26 +362,37 @@ def series(granularity: str | None, **extra: Any) -> dict[str, Any]:
 @pytest.mark.parametrize(
     ("request_", "rollup"),
     [
-        (series("day"), "rollup_ad_day"),
-        (series("month", dimensions=["campaign_name", "currency"]), "rollup_ad_day"),
-        (series("week", measures=["cpm", "roas", "aov"]), "rollup_ad_day"),
+        (series("day"), "rollup_ad_day_utc"),
+        (series("month", dimensions=["campaign_name", "currency"]), "rollup_ad_day_utc"),
+        (series("week", measures=["cpm", "roas", "aov"]), "rollup_ad_day_utc"),
         (series("hour"), "rollup_ad_hour"),
         (series("15m"), "base"),
-        (series(None), "base"),  # range rows could count
+        (series(None), "rollup_ad_day_utc"),  # with the range rollup
+        (series("day", timezone="Europe/Berlin"), "rollup_ad_day"),  # hour rows by local day
+        (
+            series(
+                "day",
+                timeDimensions=[
+                    {"dimension": "ts", "granularity": "day", "dateRange": "last 36 hours"}
+                ],
+            ),
+            "rollup_ad_day",
+        ),
+        (series(None, dimensions=["ad_name"]), "base"),
         (series("day", dimensions=["utm_source"]), "base"),
         (series("day", filters=[{"member": "ad_name", "operator": "set"}]), "base"),
         (
             series("day", filters=[{"member": "channel", "operator": "contains", "values": ["x"]}]),
-            "rollup_ad_day",
+            "rollup_ad_day_utc",
         ),
         (
             series("day", filters=[{"member": "spend", "operator": "gt", "values": [1]}]),
-            "rollup_ad_day",
+            "rollup_ad_day_utc",
         ),
         (series("day", measures=["sessions"]), "base"),
-        (series("day", measures=["spend", "rows"]), "rollup_ad_day"),
+        (series("day", measures=["spend", "rows"]), "rollup_ad_day_utc"),
         (series("day", measures=["biggest"]), "base"),
-        (series("day", measures=["brand_spend"]), "rollup_ad_day"),
+        (series("day", measures=["brand_spend"]), "rollup_ad_day_utc"),
         (series("day", measures=["search_spend"]), "base"),
     ],
 )
@@ -401,6 +476,27 @@ def _loads() -> list[list[dict[str, Any]]]:
     first = _facts(rng, every_day[:25], hours[: 24 * 10])
     first.append(period("2025-03-01", "2025-03-05", spend=50.0, impressions=10, clicks=1))
     second = _facts(rng, every_day[25:], hours[24 * 10 :])
+    # Range rows of several periods and groups: covered by some ranges, never by a series.
+    for n, (start, end) in enumerate(
+        [("2025-02-20", "2025-03-31"), ("2025-03-10", "2025-03-16"), (None, None)] * 2
+    ):
+        second.append(
+            period(
+                start,
+                end,
+                platform=PLATFORMS[n % 2],
+                account_id=ACCOUNTS[n % 3],
+                campaign_name=CAMPAIGNS[n % 3],
+                channel=CHANNELS[(n + 1) % 3],
+                utm_source=SOURCES[n % 3],
+                ad_name="ad 1",
+                spend=25.0 * (n + 1),
+                impressions=100 * n,
+                clicks=3 * n,
+                conversions=0.5 * n,
+                conversion_value=12.25 * n,
+            )
+        )
     restated = _facts(rng, every_day[10:30:3], hours[24 * 5 : 24 * 15 : 5])
     return [first, second, restated]
 
@@ -421,6 +517,7 @@ def test_the_loads_restate_and_keep_rollups_exact(loaded: Store) -> None:
         _facts(random.Random(3), [date(2025, 3, 1)], [])
     )
     assert sum(row["n"] for row in counts) < total  # the restatement replaced rows
+    assert loaded.query("SELECT count(*) AS n FROM rollup_ad_range") == [{"n": 7}]
     assert_rollups_exact(loaded)
 
 
@@ -485,9 +582,12 @@ def _request(q: Mapping[str, Any]) -> dict[str, Any]:
 
 def _expected_rollup(q: Mapping[str, Any]) -> str:
     members = {*q["dimensions"], *(d for d, _, _ in q["filters"])}
-    if q["granularity"] is None or not members <= set(ROLLUP_DIMENSIONS):
+    if not members <= set(ROLLUP_DIMENSIONS):
         return "base"
-    return "rollup_ad_hour" if q["granularity"] == "hour" else "rollup_ad_day"
+    if q["granularity"] == "hour":
+        return "rollup_ad_hour"
+    # Ranges here are whole days: in UTC, hour rows are read summed per day.
+    return "rollup_ad_day_utc" if q["timezone"] == "UTC" else "rollup_ad_day"
 
 
 VARYING = ("sql", "query_time", "rollup", "source")
@@ -531,7 +631,7 @@ few_days = st.dates(min_value=date(2025, 3, 1), max_value=date(2025, 3, 5))  # l
 def test_incremental_refreshes_equal_a_full_group_by(
     store: Store, seed: int, loads: list[tuple[str, list[date]]]
 ) -> None:
-    for table in ("ad_performance", "rollup_ad_day", "rollup_ad_hour"):
+    for table in ("ad_performance", *EXPECTED):
         store.con.execute(f"DELETE FROM {table}")
     rng = random.Random(seed)
     for ingest_id, (workspace, days) in enumerate(loads, start=1):

@@ -37,6 +37,8 @@ fx_app = typer.Typer(help="Exchange rates used to convert spend to the reporting
 app.add_typer(fx_app, name="fx")
 metrics_app = typer.Typer(help="Custom metrics: named, checked expressions over the measures.")
 app.add_typer(metrics_app, name="metrics")
+events_app = typer.Typer(help="Event streams: impressions, clicks, conversions as they happen.")
+app.add_typer(events_app, name="events")
 
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -229,6 +231,8 @@ def _print_report(report: dict[str, Any]) -> None:
         out.print(f"  totals match the file's '{report['totals_check'][0]['row']}' row")
     for warning in report["warnings"]:
         out.print(f"  [yellow]![/] {warning}", markup=True)
+    if quality.get("suggestions"):
+        out.print(f"  {len(quality['suggestions'])} suggested fixes: `adlens quality`")
 
 
 @app.command()
@@ -355,6 +359,10 @@ def quality(
         out.print("[bold]recommendations[/]", markup=True)
     for rec in report["recommendations"]:
         out.print(f"  - [{rec['dimension']}] {rec['message']}", markup=False)
+    if report.get("suggestions"):
+        out.print("[bold]suggested fixes[/] (never applied)", markup=True)
+    for fix in report.get("suggestions", []):
+        out.print(f"  - ({fix['confidence']:.2f}) {fix['message']}", markup=False)
 
 
 @app.command()
@@ -460,14 +468,63 @@ def demo(
 def compact(db: DbOption = None, as_json: JsonOption = False) -> None:
     """Rewrite the stored facts in time order so time-range queries read less.
 
-    Safe to run at any time (one transaction); worth it after many loads.
+    Safe to run at any time (one transaction each); worth it after many loads. Also
+    merges the rollup rows that loads appended for the same groups.
     """
-    rewritten = _with_store(db, lambda store: store.compact())
+    from adlens.query.rollups import rebuild_rollups
+
+    def run(store: Any) -> dict[str, int]:
+        rewritten: dict[str, int] = store.compact()
+        with store.transaction() as con:
+            rewritten |= rebuild_rollups(con)
+        return rewritten
+
+    rewritten = _with_store(db, run)
     if as_json:
         _print_json(rewritten)
         return
     for table, count in rewritten.items():
-        out.print(f"{table}: {count:,} rows rewritten in time order")
+        out.print(f"{table}: {count:,} rows rewritten")
+
+
+@events_app.command("load")
+def events_load(
+    path: Annotated[
+        Path,
+        typer.Argument(
+            help="Events as JSON lines (.jsonl), a JSON array (.json) or CSV.",
+            exists=True,
+            dir_okay=False,
+        ),
+    ],
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Store a file of events (all its valid events in one transaction) and their rollup.
+
+    Each event has `ts` and `event`, optionally `value`, `platform`, `account_id`,
+    `campaign_id`, `campaign_name`, `channel` and `event_id` (ids already stored are skipped).
+    """
+    from adlens.events import append_events, read_events
+
+    settings = get_settings()
+    report = _with_store(
+        db,
+        lambda store: append_events(
+            store, read_events(path), workspace=settings.workspace, source=str(path)
+        ),
+    )
+    if as_json:
+        _print_json(report.to_dict())
+    else:
+        out.print(
+            f"{path}: {report.loaded:,} events loaded, {report.duplicates:,} duplicates "
+            f"skipped, {len(report.rejected):,} rejected"
+        )
+        for item in report.rejected[:10]:
+            err.print(f"  event {item['row']}: {item['reason']}")
+    if report.rejected:
+        raise typer.Exit(1)
 
 
 @fx_app.command("set")
@@ -694,6 +751,10 @@ def version() -> None:
     out.print(__version__)
 
 
+from adlens.cli_campaigns import campaigns_app, channel  # noqa: E402  (uses the helpers above)
+
+app.command("channel")(channel)
+app.add_typer(campaigns_app, name="campaigns")
 from adlens.cli_ml import register as _register_ml  # noqa: E402  (uses the helpers above)
 
 _register_ml(app)

@@ -85,3 +85,11 @@ class NotFoundError(AdlensError):
 
     status: int = 404
     code: str = "not_found"
+
+
+@dataclass
+class CampaignMapError(AdlensError):
+    """A campaign map override or CSV file cannot be applied."""
+
+    status: int = 422
+    code: str = "invalid_campaign_map"

@@ -45,11 +45,12 @@ NON_NEGATIVE = frozenset(MEASURES["ad_performance"] + MEASURES["sessions"])
 DATES = ("date", "period_start", "period_end")
 _CONVERSION_RESULT = "purchase|lead|conversion|registration|complete_payment|checkout"
 _UTM = tuple(name for name in FACT_FIELDS if name.startswith("utm_"))
-# Text fields stored as exported (UTMs also come from URLs; hour and url are not stored).
+# Text fields stored as exported (UTMs also come from URLs; hour, url and the campaign type
+# are not stored: the type is staged as ``_campaign_type`` to decide each row's channel).
 _TEXT = tuple(
     name
     for name, field in FACT_FIELDS.items()
-    if field.kind == "text" and name not in (*_UTM, "url", "hour")
+    if field.kind == "text" and name not in (*_UTM, "url", "hour", "campaign_type")
 )
 
 
@@ -118,6 +119,8 @@ def clean_query(
     cells = ", ".join(quoted)
     raw_text = f"rtrim(array_to_string([{cells}], {literal(delimiter)}), {literal(delimiter)})"
     checks = _checks(plan, numbers)
+    if plan.target == "ad_performance" and plan.column("campaign_type"):
+        checks += f",\n    {plan.column('campaign_type')} AS _campaign_type"
     return f"""
 WITH numbered AS (
     SELECT {"row_number() OVER ()" if "_rn" in line_expr else "NULL"} AS _rn, * FROM {relation}
@@ -426,14 +429,18 @@ def _fact_outputs(plan: Plan, lineage: Lineage) -> dict[str, str]:
     out |= {name: text(name) for name in _TEXT}
     url = plan.column("url")
     for name in _UTM:
-        from_url = (
-            "nullif(url_decode(replace("
-            f"regexp_extract({url}, '[?&]{name}=([^&#]*)', 1), '+', ' ')), '')"
-            if url
-            else "NULL"
-        )
-        out[name] = f"coalesce({text(name)}, {from_url})"
+        out[name] = f"coalesce({text(name)}, {_utm_from_url(url, name)})"
     return out
+
+
+def _utm_from_url(url: str | None, name: str) -> str:
+    """SQL for one ``utm_*`` parameter of a URL column (decoded, ``+`` as space), or NULL."""
+    if not url:
+        return "NULL"
+    return (
+        f"nullif(url_decode(replace(regexp_extract({url}, '[?&]{name}=([^&#]*)', 1), "
+        "'+', ' ')), '')"
+    )
 
 
 def _session_outputs(plan: Plan) -> dict[str, str]:
@@ -447,7 +454,13 @@ def _session_outputs(plan: Plan) -> dict[str, str]:
         if pair
         else "NULL"
     )
-    out = {"source": source, "medium": medium, "campaign": plan.column("campaign") or "NULL"}
+    campaign = plan.column("campaign") or "NULL"
+    landing = plan.column("landing_page")
+    if landing:  # the landing page's UTMs stand in for columns the export does not have
+        source = f"coalesce({source}, {_utm_from_url(landing, 'utm_source')})"
+        medium = f"coalesce({medium}, {_utm_from_url(landing, 'utm_medium')})"
+        campaign = f"coalesce({campaign}, {_utm_from_url(landing, 'utm_campaign')})"
+    out = {"source": source, "medium": medium, "campaign": campaign}
     for name in MEASURES["sessions"]:
         out[name] = f"f_{name}" if plan.column(name) else "NULL"
     return out

@@ -1,9 +1,10 @@
 """The ingest pipeline: a short, declared sequence of stages.
 
     open_source -> detect -> settle date order -> stage (one pass over the file)
-    -> in one transaction: copy clean rows with their lines -> keep rejects
+    -> in one transaction: copy clean rows with their lines and channels -> keep rejects
        -> drop in-file duplicates -> replace restated days -> convert currency
        -> check the file's totals -> score quality -> record the ingest
+       -> map new campaign names
 
 Everything inside the transaction is stored together or not at all; a process
 killed half-way leaves the store exactly as it was.
@@ -23,9 +24,9 @@ from typing import Any
 
 import duckdb
 
-from adlens import fx
+from adlens import consolidate, fx
 from adlens.errors import UnreadableFileError
-from adlens.ingest import checks, quality, restate
+from adlens.ingest import channel, checks, quality, restate
 from adlens.ingest.checks import LINEAGE
 from adlens.ingest.clean import (
     MEASURES,
@@ -43,7 +44,7 @@ from adlens.ingest.read import csv_errors, csv_relation, drop_csv_errors, rows_r
 from adlens.ingest.report import IngestReport
 from adlens.ingest.source import TextFile, Workbook, blank_lines, open_source, read_lines
 from adlens.ingest.values import settle_date_order
-from adlens.query.rollups import refresh_rollups
+from adlens.query.rollups import finer_than_groups, refresh_rollups
 from adlens.schema import FACT_COLUMNS, SESSION_COLUMNS
 from adlens.settings import Settings, get_settings
 from adlens.store import Store
@@ -68,11 +69,13 @@ def inspect_file(path: Path, mapping: Mapping | None = None, preview: int = 10) 
             f"SELECT * EXCLUDE (_blank, _raw) FROM ({query}) WHERE NOT _blank LIMIT {preview}"
         )
         names = [d[0] for d in cur.description]
-        keep = [n for n in names if n not in ("_flags", "_examples")]
-        clean = [
-            {k: _jsonable(v) for k, v in zip(names, row, strict=True) if k in keep}
-            for row in cur.fetchall()
-        ]
+        keep = [n for n in names if n not in ("_flags", "_examples", channel.CAMPAIGN_TYPE)]
+        clean = []
+        for values in cur.fetchall():
+            row = dict(zip(names, values, strict=True))
+            key = tuple(row.get(k) for k in channel.KEYS[plan.target])
+            row["channel"] = channel.channel_of(plan.target, key)
+            clean.append({k: _jsonable(v) for k, v in row.items() if k in keep})
     info = plan.describe()
     info["encoding"] = source.encoding if isinstance(source, TextFile) else "xlsx"
     info["bytes"] = source.size
@@ -222,6 +225,7 @@ class Load:
     def clean_up(self) -> None:
         self.con.execute(f"DROP TABLE IF EXISTS {STAGE}")
         self.con.execute(f"DROP TABLE IF EXISTS {SKIPS}")
+        channel.drop(self.con)
         self.con.execute("RESET preserve_insertion_order")
 
     def commit(self) -> None:
@@ -260,7 +264,14 @@ class Load:
                 report.warnings += fx.convert(con, self.settings.reporting_currency, ingest_id)
             report.totals_check = checks.check_totals(con, plan, ingest_id, profile)
             # Pre-aggregates of the days this load touched, in the same transaction.
-            refresh_rollups(con, plan.target, ingest_id, self.workspace)
+            refresh_rollups(
+                con,
+                plan.target,
+                ingest_id,
+                self.workspace,
+                replaced=report.rows_replaced > 0,
+                aggregate=finer_than_groups(plan.mapping),
+            )
             report.first_rejects = checks.first_rejects(con, ingest_id, 10)
             span = fetch_one(
                 con,
@@ -273,6 +284,8 @@ class Load:
             report.warnings += plan.notes
             report.quality = quality.score(con, plan, report, profile, duplicates, self.today)
             self._record()
+            # New campaign names join their canonical campaigns with the rows that brought them.
+            consolidate.refresh(con, self.workspace, ingest_id=ingest_id)
             bump_data_version(con, self.workspace)
 
     def _copy(self, line: str, staged: str) -> int:
@@ -284,11 +297,14 @@ class Load:
             if c != "source_row"
         ]
         copied = copied_outputs(self.staged_plan, self.lineage)
-        values = [copied.get(c, c) for c in names]
+        staged_columns = {d[0] for d in con.execute(f"SELECT * FROM {STAGE} LIMIT 0").description}
+        channel_sql, join = channel.channel_join(con, STAGE, plan.target, copied, staged_columns)
+        values = [channel_sql if c == "channel" else copied.get(c, c) for c in names]
         loaded = fetch_one(
             con,
             f"INSERT INTO {plan.target} ({', '.join(names)}, source_row) "
-            f"SELECT {', '.join(values)}, {line} {staged} WHERE _reason IS NULL AND NOT _blank",
+            f"SELECT {', '.join(values)}, {line} {staged} {join} "
+            "WHERE _reason IS NULL AND NOT _blank",
         )[0]
         where = [self.lineage.ingest_id, self.workspace, self.source.path.name]
         con.execute(
@@ -320,10 +336,10 @@ class Load:
             )
         staged = int(fetch_one(con, f"SELECT count(*) FROM {STAGE}")[0])
         if staged + len(errors) == last - first + 1:
-            return f"({first} + rowid)", f"FROM {STAGE}"  # every line is a row
+            return f"({first} + {STAGE}.rowid)", f"FROM {STAGE}"  # every line is a row
         skipped = sorted(set(blank_lines(source.utf8_path, first, last)) | {e[0] for e in errors})
         if not skipped:
-            return f"({first} + rowid)", f"FROM {STAGE}"
+            return f"({first} + {STAGE}.rowid)", f"FROM {STAGE}"
         # The k-th skipped line s_k (0-based) precedes each row whose unshifted line >= s_k - k.
         con.execute(f"CREATE OR REPLACE TEMP TABLE {SKIPS} (from_line BIGINT, shift BIGINT)")
         con.executemany(

@@ -1,5 +1,9 @@
 """The data quality report of one ingest: a 0-100 score per dimension, and what to do.
 
+Besides the score, ``suggestions`` lists fixes with a confidence (near-duplicate
+spellings, outliers, UTM lint; see :mod:`adlens.ingest.suggest`); they do not change the
+score and are never applied.
+
 Dimensions (weights in the overall score):
 - validity (30): rows that could be loaded, and loaded rows that make sense
   (clicks never exceed impressions; conversions above clicks are normal: view-through).
@@ -17,6 +21,7 @@ from typing import Any
 
 import duckdb
 
+from adlens.ingest import suggest
 from adlens.ingest.plan import Plan
 from adlens.ingest.report import IngestReport
 from adlens.store.db import fetch_one
@@ -233,7 +238,13 @@ def score(
         "timeliness": round(timeliness, 1),
     }
     overall = sum(dimensions[d] * w for d, w in WEIGHTS.items())
-    return {"score": round(overall, 1), "dimensions": dimensions, "recommendations": recs}
+    return {
+        "score": round(overall, 1),
+        "dimensions": dimensions,
+        "recommendations": recs,
+        # Suggested fixes with a confidence; never applied (adlens.ingest.suggest).
+        "suggestions": suggest.suggestions(con, table, ingest_id),
+    }
 
 
 def _spellings(

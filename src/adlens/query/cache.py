@@ -23,6 +23,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
+import orjson
 import redis
 from redis.backoff import NoBackoff
 from redis.retry import Retry
@@ -63,12 +64,13 @@ def cache_key(query: Mapping[str, Any], *, workspace: str, data_version: int) ->
 
 
 def encode_result(value: Mapping[str, Any]) -> bytes:
-    """A query result as the compact JSON bytes every cache level stores."""
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode()
+    """A query result as the compact JSON bytes every cache level stores (orjson: a hit
+    decodes a few hundred rows in well under a millisecond)."""
+    return orjson.dumps(value)
 
 
 def _decode(blob: bytes) -> dict[str, Any] | None:
-    value = json.loads(blob)
+    value = orjson.loads(blob)
     return value if isinstance(value, dict) else None
 
 

@@ -167,13 +167,16 @@ def compile_exclusions(plan: QueryPlan, source: Source | None = None) -> exp.Sel
     """Counts of the rows ``plan`` leaves out, or None when it cannot leave any out.
 
     ``range_rows``: range rows not counted; ``grain_rows``: rows in the range whose grain
-    is coarser than the buckets (day rows of an hourly series). Always counted on the base
-    table (rollups hold no range rows, the hour rollup no day rows), so the counts are the
-    same whichever ``source`` answers the plan.
+    is coarser than the buckets (day rows of an hourly series). When a rollup answers the
+    plan, its filters read only rollup group columns, so the rows are counted from the
+    ``row_count`` of the range rollup (and of the day rollup for an hourly series);
+    otherwise on the base table. The counts are the same whichever ``source`` answers the plan.
     """
     times = _Times(plan)
     parts: list[exp.Expr] = []
-    if plan.granularity is not None:
+    if not times.ranges:
+        pass
+    elif plan.granularity is not None:
         parts.append(_grain_is("range"))
     elif plan.time_range is not None:
         covered = times.covered("range", plan.time_range)
@@ -184,17 +187,33 @@ def compile_exclusions(plan: QueryPlan, source: Source | None = None) -> exp.Sel
     if not parts:
         return None
     is_range = _grain_is("range")
+    rows: exp.Expr = exp.Literal.number(1)
+    relation: exp.Expr = _table(plan.table)
+    if source is not None and source.is_rollup:
+        rows = column(rollups.ROW_COUNT)
+        tables = (rollups.RANGE, rollups.DAY) if times.too_fine() else (rollups.RANGE,)
+        relation = rollups.parts_relation(tables, plan.table)
     counts = [
-        _alias(exp.Sum(this=_case(is_range, 1, 0)), "range_rows"),
-        _alias(exp.Sum(this=_case(is_range, 0, 1)), "grain_rows"),
+        _alias(exp.Sum(this=_case(is_range, rows.copy(), 0)), "range_rows"),
+        _alias(exp.Sum(this=_case(is_range, 0, rows.copy())), "grain_rows"),
     ]
     conditions = [_workspace(), _any(*parts)]
     if plan.where is not None:
         conditions.append(_filter(plan.where))
-    return _select(counts, _table(plan.table)).where(_all(*conditions), copy=False)
+    return _select(counts, relation).where(_all(*conditions), copy=False)
 
 
 # --- time -----------------------------------------------------------------------------------
+
+
+# The grains each fact table holds, besides range rows (which ``ad_performance`` and
+# ``sessions`` may hold). Events are instants, counted by the minute they fall in.
+TABLE_GRAINS: dict[str, tuple[str, ...]] = {
+    "ad_performance": ("hour", "day"),
+    "sessions": ("hour", "day"),
+    "events": ("minute",),
+}
+_INSTANTS = ("minute", "hour")  # grains whose rows are instants (``ts``), not days
 
 
 class _Times:
@@ -203,23 +222,29 @@ class _Times:
     def __init__(self, plan: QueryPlan) -> None:
         self.plan = plan
         g = plan.granularity
-        self.grains = [grain for grain, s in GRAIN_SECONDS.items() if g is None or s <= g.seconds]
-        if g is None:
+        self.held = TABLE_GRAINS[plan.table]
+        self.ranges = plan.table != "events"
+        self.grains = [
+            grain for grain in self.held if g is None or GRAIN_SECONDS[grain] <= g.seconds
+        ]
+        if g is None and self.ranges:
             self.grains.append("range")
+        instant = [grain for grain in self.held if grain in _INSTANTS]
+        self.instant = instant[0]  # every table holds exactly one instant grain
 
     def too_fine(self) -> list[str]:
         """Grains the granularity cannot answer (their rows would have to be split)."""
         g = self.plan.granularity
-        return [grain for grain, s in GRAIN_SECONDS.items() if g is not None and s > g.seconds]
+        return [grain for grain in self.held if g is not None and GRAIN_SECONDS[grain] > g.seconds]
 
     def covered(self, grain: str, time_range: TimeRange | None) -> exp.Expr:
         """Rows of ``grain`` whose whole period lies in ``time_range``."""
         if time_range is None:
             return _grain_is(grain)
-        if grain == "hour":
-            first, last = time_range.hour_rows()
+        if grain in _INSTANTS:
+            first, last = time_range.instants(GRAIN_SECONDS[grain])
             between = exp.Between(this=column("ts"), low=_timestamp(first), high=_timestamp(last))
-            return _all(_grain_is("hour"), between)
+            return _all(_grain_is(grain), between)
         first_day, last_day = time_range.days()
         if first_day > last_day:
             return exp.false()
@@ -235,7 +260,7 @@ class _Times:
     def in_range(self, time_range: TimeRange | None) -> exp.Expr | None:
         """Rows a period counts (None: every row)."""
         if time_range is None:
-            if len(self.grains) == 3:
+            if len(self.grains) == len(self.held) + self.ranges:
                 return None
             return exp.In(this=column("grain"), expressions=[_text(g) for g in self.grains])
         parts = [self.covered(grain, time_range) for grain in self.grains]
@@ -252,7 +277,7 @@ class _Times:
         day: exp.Expr
         if shift is None:
             day = exp.Case(
-                ifs=[exp.If(this=_grain_is("hour"), true=_cast(local, "DATE"))],
+                ifs=[exp.If(this=_grain_is(self.instant), true=_cast(local, "DATE"))],
                 default=column("date"),
             )
         else:
@@ -270,7 +295,7 @@ class _Times:
             )
         if day_rows:
             local = exp.Case(
-                ifs=[exp.If(this=_grain_is("hour"), true=local)],
+                ifs=[exp.If(this=_grain_is(self.instant), true=local)],
                 default=_cast(column("date"), "TIMESTAMP"),
             )
         return local if shift is None else exp.Add(this=local, expression=_interval(shift))
@@ -413,6 +438,8 @@ def _relation(source: Source) -> exp.Expr:
     """What ``FROM`` reads: the table, or a rollup's rows shaped like the base table."""
     if source.is_rollup:
         return rollups.relation(source.rollup, source.table)
+    if source.table == "events":
+        return rollups.events_relation()
     return _table(source.table)
 
 

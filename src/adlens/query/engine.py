@@ -22,7 +22,9 @@ sub-day buckets as local wall time ``YYYY-MM-DDTHH:MM:SS``), never NaN or Infini
 from __future__ import annotations
 
 import math
+import threading
 import time
+from collections import OrderedDict
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -138,20 +140,22 @@ def execute(
     """Run a plan on the store's DuckDB connection."""
     started = time.perf_counter() if started is None else started
     source = choose_source(plan)
-    sql = compile_plan(plan, source).sql(dialect="duckdb", copy=False)
+    sql, exclusions = _COMPILED.get(plan, source)
     cursor = store.con.execute(sql, [workspace])
     names = [d[0] for d in cursor.description]
     rows = cursor.fetchall()
     data = [{name: _json_value(v) for name, v in zip(names, row, strict=True)} for row in rows]
-    metadata = _metadata(store, plan, source, workspace)
+    metadata = _metadata(store, plan, source, workspace, exclusions)
     metadata["sql"] = sql
     metadata["row_count"] = len(data)
     metadata["query_time"] = time.perf_counter() - started
     return QueryResult(data, metadata)
 
 
-def _metadata(store: Store, plan: QueryPlan, source: Source, workspace: str) -> dict[str, Any]:
-    range_rows, grain_rows = _excluded(store, plan, source, workspace)
+def _metadata(
+    store: Store, plan: QueryPlan, source: Source, workspace: str, exclusions: str | None
+) -> dict[str, Any]:
+    range_rows, grain_rows = _excluded(store, exclusions, workspace)
     last = store.con.execute(
         "SELECT max(finished_at) FROM ingests WHERE workspace = ?", [workspace]
     ).fetchall()[0][0]
@@ -179,12 +183,43 @@ def _metadata(store: Store, plan: QueryPlan, source: Source, workspace: str) -> 
     }
 
 
-def _excluded(store: Store, plan: QueryPlan, source: Source, workspace: str) -> tuple[int, int]:
-    query = compile_exclusions(plan, source)
-    if query is None:
+def _excluded(store: Store, exclusions: str | None, workspace: str) -> tuple[int, int]:
+    if exclusions is None:
         return 0, 0
-    row = store.con.execute(query.sql(dialect="duckdb", copy=False), [workspace]).fetchall()[0]
+    row = store.con.execute(exclusions, [workspace]).fetchall()[0]
     return int(row[0] or 0), int(row[1] or 0)
+
+
+class _CompiledPlans:
+    """The DuckDB SQL of recent plans (query and exclusion counts), by fingerprint and source.
+
+    Generating SQL from the AST costs about as much as a small query on a rollup, and
+    dashboards send the same few queries again and again (uncached only after a load).
+    """
+
+    def __init__(self, size: int = 512) -> None:
+        self.size = size
+        self._sql: OrderedDict[tuple[str, Source], tuple[str, str | None]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, plan: QueryPlan, source: Source) -> tuple[str, str | None]:
+        key = (plan.fingerprint(), source)
+        with self._lock:
+            known = self._sql.get(key)
+            if known is not None:
+                self._sql.move_to_end(key)
+                return known
+        query = compile_plan(plan, source).sql(dialect="duckdb", copy=False)
+        counts = compile_exclusions(plan, source)
+        compiled = (query, None if counts is None else counts.sql(dialect="duckdb", copy=False))
+        with self._lock:
+            self._sql[key] = compiled
+            if len(self._sql) > self.size:
+                self._sql.popitem(last=False)
+        return compiled
+
+
+_COMPILED = _CompiledPlans()
 
 
 def _range_reason(plan: QueryPlan) -> str:

@@ -17,6 +17,8 @@ import json
 from dataclasses import dataclass
 from typing import Literal, get_args
 
+from sqlglot import exp
+
 from adlens.query.semantic import TIME_DIMENSION, Dimension, Measure, Table
 from adlens.query.timerange import Compare, Granularity, Shift, TimeRange
 
@@ -135,7 +137,8 @@ class QueryPlan:
             {
                 "table": self.table,
                 "measures": [
-                    [m.key, m.measure.expression.sql("duckdb"), m.platforms] for m in self.measures
+                    [m.key, expression_text(m.measure.expression), m.platforms]
+                    for m in self.measures
                 ],
                 "dimensions": [[d.key, d.column] for d in self.dimensions],
                 "granularity": self.granularity.name if self.granularity else None,
@@ -154,10 +157,34 @@ class QueryPlan:
         )
 
 
+_TEXTS: dict[int, tuple[exp.Expr, str]] = {}
+
+
+def expression_text(expression: exp.Expr) -> str:
+    """The DuckDB SQL of a measure's expression, generated once per expression object.
+
+    Measures are immutable once registered, and every query names some, so their text
+    (part of every cache key) is kept rather than generated per query. The entry holds
+    the expression itself, so its ``id`` cannot be reused while the entry lives.
+
+    >>> from adlens.query.semantic import BUILTIN_MEASURES
+    >>> expression_text(BUILTIN_MEASURES["spend"].expression)
+    'SUM(spend)'
+    """
+    known = _TEXTS.get(id(expression))
+    if known is not None and known[0] is expression:
+        return known[1]
+    if len(_TEXTS) >= 4096:
+        _TEXTS.clear()
+    text = expression.sql("duckdb")
+    _TEXTS[id(expression)] = (expression, text)
+    return text
+
+
 def _filter_json(node: Filter | None) -> object:
     if node is None:
         return None
     if isinstance(node, Group):
         return [node.op, [_filter_json(item) for item in node.items]]
-    target = node.column or (node.measure.expression.sql("duckdb") if node.measure else None)
+    target = node.column or (expression_text(node.measure.expression) if node.measure else None)
     return [node.operator, target, node.values, node.platforms]

@@ -1,33 +1,39 @@
 """Pre-aggregated rollups of ``ad_performance`` and the rule for when one answers a query.
 
-Two tables (created by migration 5 of ``adlens.store.migrations``):
+Four tables (``adlens.store.migrations``):
 
 - ``rollup_ad_day``: the day rows (``grain = 'day'``) grouped by workspace, platform,
   account_id, account_name, campaign_id, campaign_name, channel, currency and ``date``;
 - ``rollup_ad_hour``: the hour rows (``grain = 'hour'``) grouped the same way and by
-  ``ts`` (and ``date``, the account's day the row belongs to, which restatement keys on).
+  ``ts`` (and ``date``, the account's day the row belongs to, which restatement keys on);
+- ``rollup_ad_range``: the range rows (exports without a per-day breakdown) grouped the
+  same way and by ``period_start`` and ``period_end``;
+- ``rollup_ad_hour_day``: the hour rows summed per UTC day (``utc_date``) and ``date``.
 
 Each row holds the sums of spend, spend_original, impressions, clicks, conversions and
-conversion_value and ``row_count``, the number of fact rows summed. Range rows are never
-rolled up: they live only in the base table.
+conversion_value and ``row_count``, the number of fact rows summed.
 
 Keeping them current: ``refresh_rollups`` runs inside each load's transaction, after the
 load's rows are final (restatement has deleted the older rows of the same account-days).
-Restatement only deletes rows on the days of the new rows, so the days whose sums can
-change are exactly the days of the rows with the load's ``ingest_id``: their rollup rows
-are deleted (in the whole workspace, every platform: simple, and re-aggregating an
-unchanged platform-day writes the same sums) and re-aggregated from the base table.
-Other days are never touched. ``rebuild_rollups`` recomputes everything (maintenance,
-tests, and after writes that bypass loads, such as re-converting currencies).
+A load that replaced nothing appends the aggregates of its own rows (sums are additive, so
+a group may have several rollup rows, which queries sum again; ``adlens compact`` merges
+them). A load that replaced rows changed the sums of exactly the days of its rows
+(restatement only deletes rows on those days): their rollup rows are deleted (in the whole
+workspace, every platform: simple, and re-aggregating an unchanged platform-day writes the
+same sums) and re-aggregated from the base table. Other days are never touched.
+``rebuild_rollups`` recomputes everything (maintenance, tests, and after writes that bypass
+loads, such as re-converting currencies).
 
 When a rollup answers (``rollup_for``), exactly:
 
-- the plan reads ``ad_performance`` and has a granularity of an hour or coarser and no
-  sub-hour step: a series never counts range rows, so the rollups hold every row it can
-  count (``day`` and coarser read both rollups as one relation, shaped like the base
-  table, because hour rows count in day buckets by their local date in the query's zone;
-  ``hour`` reads only ``rollup_ad_hour``, since day rows are never split into hours);
-  a plan without a granularity may count range rows and is answered by the base table;
+- the plan reads ``ad_performance`` and has no granularity, or one of an hour or coarser
+  without a sub-hour step. ``rollup_ad_day`` answers totals and ``day`` and coarser: it
+  reads the three rollups as one relation shaped like the base table (hour rows count in
+  day buckets by their local date in the query's zone; range rows count in totals whose
+  range covers their period, by the same conditions as on the base table, and never in a
+  series). In UTC over whole days (``rollup_ad_day_utc``) hour rows are read from
+  ``rollup_ad_hour_day`` instead, since their local day is their UTC day. ``hour`` reads
+  only ``rollup_ad_hour``, since day rows are never split;
 - every dimension, dimension filter and restriction is a rollup group column;
 - every aggregate of every measure (and of every measure filter) is ``SUM`` of a summed
   column (possibly under a ``CASE`` whose conditions read only group columns, as custom
@@ -35,8 +41,9 @@ When a rollup answers (``rollup_for``), exactly:
   ``MIN``, ``MAX``, ``AVG``, ``COUNT(column)`` or sums of expressions are not answerable
   from sums and go to the base table.
 
-Rows excluded from a series (range rows, day rows of an hourly series) are always counted
-on the base table (``compile_exclusions``), so the metadata is the same whatever answers.
+Rows left out (range rows not covered or in a series, day rows of an hourly series) are
+counted from the same relation's ``row_count`` when a rollup answers, else on the base
+table (``compile_exclusions``): the metadata is the same whatever answers.
 
 Sums of floating-point columns are added in a different order from a rollup than from the
 base table, so they may differ in the last bits (never for values exact in binary).
@@ -51,19 +58,33 @@ which is how tests compare a rollup's answer with the base table's.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+from dataclasses import dataclass
 
 import duckdb
 import sqlglot
 from sqlglot import exp
 
-from adlens.query.plan import Condition, Filter, Group, QueryPlan
+from adlens.query.plan import Filter, Group, QueryPlan
 from adlens.query.semantic import column
 
-DAY, HOUR = "rollup_ad_day", "rollup_ad_hour"
-ROLLUPS: tuple[str, ...] = (DAY, HOUR)
+DAY, HOUR, RANGE = "rollup_ad_day", "rollup_ad_hour", "rollup_ad_range"
+HOUR_DAY = "rollup_ad_hour_day"
+ROLLUPS: tuple[str, ...] = (DAY, HOUR, RANGE, HOUR_DAY)
+DAY_UTC = "rollup_ad_day_utc"  # a label: rollup_ad_day with hour rows read per UTC day
+EVENTS_TABLE, MINUTE = "events", "rollup_events_minute"
+EVENT_GROUPS: tuple[str, ...] = (
+    "workspace",
+    "platform",
+    "account_id",
+    "campaign_id",
+    "campaign_name",
+    "channel",
+    "event",
+)
+EVENT_SUMS: tuple[str, ...] = ("value",)
 BASE_TABLE = "ad_performance"
 GROUP_COLUMNS: tuple[str, ...] = (
     "workspace",
@@ -84,8 +105,31 @@ SUM_COLUMNS: tuple[str, ...] = (
     "conversion_value",
 )
 ROW_COUNT = "row_count"
-_GRAIN = {DAY: "day", HOUR: "hour"}
-_TIME_COLUMNS = {DAY: ("date",), HOUR: ("date", "ts")}
+# Fact dimensions finer than the groups: an export with one of them has many rows per group.
+_FINER = frozenset(
+    {
+        "ad_group_id",
+        "ad_group_name",
+        "ad_id",
+        "ad_name",
+        "keyword",
+        "match_type",
+        "search_term",
+        "utm_source",
+        "utm_medium",
+        "utm_campaign",
+        "utm_content",
+        "utm_term",
+    }
+)
+_GRAIN = {DAY: "day", HOUR: "hour", RANGE: "range", HOUR_DAY: "hour"}
+_TIME_COLUMNS = {
+    DAY: ("date",),
+    HOUR: ("date", "ts"),
+    RANGE: ("period_start", "period_end"),
+    HOUR_DAY: ("date", "utc_date"),
+}
+_EXPRESSIONS = {"utc_date": "CAST(ts AS DATE)"}
 
 _process_default = {"enabled": True}
 _override: ContextVar[bool | None] = ContextVar("adlens_rollups_enabled", default=None)
@@ -123,11 +167,17 @@ def rollups_enabled() -> bool:
 # --- maintenance ----------------------------------------------------------------------------
 
 
-def _aggregate(rollup: str) -> str:
-    """``SELECT`` of a rollup's rows from the base table (its ``WHERE`` appended by callers)."""
-    groups = ", ".join((*GROUP_COLUMNS, *_TIME_COLUMNS[rollup]))
-    sums = ", ".join(f"sum({name})" for name in SUM_COLUMNS)
-    return f"SELECT {groups}, {sums}, count(*) FROM {BASE_TABLE} WHERE grain = '{_GRAIN[rollup]}'"
+def _aggregate(rollup: str, *, rows: bool = False) -> str:
+    """``SELECT`` of a rollup's rows from the base table (its ``WHERE`` appended by callers).
+
+    ``rows``: one rollup row per fact row (no ``GROUP BY`` follows), else aggregates.
+    """
+    groups = ", ".join(_EXPRESSIONS.get(c, c) for c in (*GROUP_COLUMNS, *_TIME_COLUMNS[rollup]))
+    if rows:
+        sums = ", ".join(SUM_COLUMNS) + ", 1"
+    else:
+        sums = ", ".join(f"sum({name})" for name in SUM_COLUMNS) + ", count(*)"
+    return f"SELECT {groups}, {sums} FROM {BASE_TABLE} WHERE grain = '{_GRAIN[rollup]}'"
 
 
 def _insert(rollup: str) -> str:
@@ -140,15 +190,31 @@ _IN_DAYS = f"EXISTS (SELECT 1 FROM {_DAYS} d WHERE d.date IS NOT DISTINCT FROM {
 
 
 def refresh_rollups(
-    con: duckdb.DuckDBPyConnection, target_table: str, ingest_id: int, workspace: str
+    con: duckdb.DuckDBPyConnection,
+    target_table: str,
+    ingest_id: int,
+    workspace: str,
+    *,
+    replaced: bool = True,
+    aggregate: bool = True,
 ) -> dict[str, int]:
-    """Re-aggregate the rollups of the days one load touched; returns rows written per rollup.
+    """Bring the rollups up to date with one load; returns rows written per rollup.
 
     Call inside the load's transaction, after its rows are final. Only ``ad_performance``
-    has rollups (another ``target_table`` returns ``{}``). Days are matched NULL-safely.
+    has rollups (another ``target_table`` returns ``{}``).
+
+    A load that removed no older rows (``replaced=False``: nothing restated) only adds
+    rows, and sums are additive, so the aggregates of its own rows are appended: a rollup
+    may then hold several rows for one group, which every query sums again anyway. With
+    ``aggregate=False`` (an export with no column finer than a campaign, so about one row
+    per group: see ``finer_than_groups``) its rows are appended as they are, sparing a
+    GROUP BY that would not shrink them. A load that replaced rows re-aggregates the days
+    it touched (matched NULL-safely) from the base table.
     """
     if target_table != BASE_TABLE:
         return {}
+    if not replaced:
+        return _append(con, ingest_id, aggregate)
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE {_DAYS} AS SELECT DISTINCT date FROM {BASE_TABLE} "
         "WHERE workspace = ? AND ingest_id = ? AND grain IN ('day', 'hour')",
@@ -156,7 +222,7 @@ def refresh_rollups(
     )
     written: dict[str, int] = {}
     try:
-        for rollup in ROLLUPS:
+        for rollup in (DAY, HOUR, HOUR_DAY):
             con.execute(
                 f"DELETE FROM {rollup} WHERE workspace = ? AND {_IN_DAYS.format(t=rollup)}",
                 [workspace],
@@ -170,7 +236,52 @@ def refresh_rollups(
             written[rollup] = int(rows[0][0]) if rows else 0
     finally:
         con.execute(f"DROP TABLE IF EXISTS {_DAYS}")
+    # Range rows are few: the workspace's are re-aggregated whole.
+    con.execute(f"DELETE FROM {RANGE} WHERE workspace = ?", [workspace])
+    rows = con.execute(
+        _insert(RANGE) + _aggregate(RANGE) + " AND workspace = ? GROUP BY ALL", [workspace]
+    ).fetchall()
+    written[RANGE] = int(rows[0][0]) if rows else 0
     return written
+
+
+def _append(con: duckdb.DuckDBPyConnection, ingest_id: int, aggregate: bool) -> dict[str, int]:
+    written: dict[str, int] = {}
+    for rollup in ROLLUPS:
+        if aggregate:
+            select = _aggregate(rollup) + " AND ingest_id = ? GROUP BY ALL"
+        else:
+            select = _aggregate(rollup, rows=True) + " AND ingest_id = ?"
+        rows = con.execute(_insert(rollup) + select, [ingest_id]).fetchall()
+        written[rollup] = int(rows[0][0]) if rows else 0
+    return written
+
+
+def finer_than_groups(fields: Iterable[str]) -> bool:
+    """Whether fact fields include one finer than the rollup groups (ad, keyword, UTM...).
+
+    Without one, an export has about one row per rollup group and day, and grouping its
+    rows would not make the rollup smaller.
+
+    >>> finer_than_groups(["date", "campaign_name", "spend"]), finer_than_groups(["ad_name"])
+    (False, True)
+    """
+    return any(name in _FINER for name in fields)
+
+
+_EVENTS_AGGREGATE = (
+    f"INSERT INTO {MINUTE} SELECT {', '.join(EVENT_GROUPS)}, date_trunc('minute', ts), "
+    f"sum(value), count(*) FROM {EVENTS_TABLE}"
+)
+
+
+def extend_event_rollup(con: duckdb.DuckDBPyConnection, batch_id: int) -> int:
+    """Append the minute aggregates of one batch of events; returns rollup rows written.
+
+    Events are only ever added, and sums are additive, so a minute may have several rows.
+    """
+    rows = con.execute(_EVENTS_AGGREGATE + " WHERE batch_id = ? GROUP BY ALL", [batch_id])
+    return int(rows.fetchall()[0][0])
 
 
 def rebuild_rollups(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
@@ -181,8 +292,15 @@ def rebuild_rollups(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
     written: dict[str, int] = {}
     for rollup in ROLLUPS:
         con.execute(f"DELETE FROM {rollup}")
-        rows = con.execute(_insert(rollup) + _aggregate(rollup) + " GROUP BY ALL").fetchall()
+        # In time order, so each row group spans a short time and range queries skip most.
+        order = ", ".join(_EXPRESSIONS.get(c, c) for c in _TIME_COLUMNS[rollup])
+        rows = con.execute(
+            _insert(rollup) + _aggregate(rollup) + f" GROUP BY ALL ORDER BY {order}"
+        ).fetchall()
         written[rollup] = int(rows[0][0]) if rows else 0
+    con.execute(f"DELETE FROM {MINUTE}")
+    rows = con.execute(_EVENTS_AGGREGATE + " GROUP BY ALL ORDER BY 8").fetchall()  # by ts
+    written[MINUTE] = int(rows[0][0]) if rows else 0
     return written
 
 
@@ -195,25 +313,39 @@ def rollup_for(plan: QueryPlan) -> str | None:
     Does not look at ``use_rollups``: ``compile.choose_source`` does.
     """
     g = plan.granularity
-    if plan.table != BASE_TABLE or g is None:
+    if plan.table == EVENTS_TABLE:
+        # Events count by their minute, and every granularity is whole minutes.
+        return MINUTE if _columns_answer(plan, EVENT_GROUPS, EVENT_SUMS) else None
+    if plan.table != BASE_TABLE:
         return None
-    if g.name == "hour":
+    if g is None or (g.name != "hour" and not g.sub_day):
+        rollup = DAY_UTC if _utc_whole_days(plan) else DAY
+    elif g.name == "hour":
         rollup = HOUR
-    elif not g.sub_day:
-        rollup = DAY
     else:
         return None
-    if any(d.column not in GROUP_COLUMNS for d in plan.dimensions):
-        return None
-    if not all(answerable(m.measure.expression) for m in plan.measures):
-        return None
-    if not _filter_answerable(plan.where) or not _filter_answerable(plan.having):
-        return None
-    return rollup
+    return rollup if _columns_answer(plan, GROUP_COLUMNS, SUM_COLUMNS) else None
+
+
+def _columns_answer(plan: QueryPlan, groups: tuple[str, ...], sums: tuple[str, ...]) -> bool:
+    """Every dimension, filter and measure of ``plan`` reads only these group and sum columns."""
+    columns = _Columns(groups, sums)
+    return (
+        all(d.column in groups for d in plan.dimensions)
+        and all(columns.answerable(m.measure.expression) for m in plan.measures)
+        and columns.filter_answerable(plan.where)
+        and columns.filter_answerable(plan.having)
+    )
+
+
+def _utc_whole_days(plan: QueryPlan) -> bool:
+    """Hour rows count per UTC day: the zone is UTC and every range is whole days."""
+    ranges = (plan.time_range, plan.compare_range)
+    return plan.timezone == "UTC" and all(r is None or r.day_aligned for r in ranges)
 
 
 def answerable(expression: exp.Expr) -> bool:
-    """Whether every aggregate in a measure can be computed from rollup rows.
+    """Whether every aggregate in a measure can be computed from the ad rollups' rows.
 
     >>> from adlens.query.semantic import BUILTIN_MEASURES
     >>> answerable(BUILTIN_MEASURES["cpm"].expression)
@@ -221,54 +353,58 @@ def answerable(expression: exp.Expr) -> bool:
     >>> answerable(sqlglot.parse_one("MAX(spend)")), answerable(sqlglot.parse_one("COUNT(*)"))
     (False, True)
     """
-    for node in expression.walk():
-        if isinstance(node, exp.Sum):
-            if not _summable(node.this):
-                return False
-        elif isinstance(node, exp.Count):
-            if not isinstance(node.this, exp.Star):
-                return False
-        elif isinstance(node, (exp.Min, exp.Max, exp.Avg, exp.AggFunc)):
-            return False
-    return True
+    return _Columns(GROUP_COLUMNS, SUM_COLUMNS).answerable(expression)
 
 
-def _summable(argument: exp.Expr) -> bool:
-    """A ``SUM`` argument whose sum over rollup rows equals its sum over fact rows."""
-    if isinstance(argument, exp.Paren):
-        return _summable(argument.this)
-    if isinstance(argument, exp.Column):
-        return argument.name in SUM_COLUMNS
-    if isinstance(argument, exp.Null):
+@dataclass(frozen=True)
+class _Columns:
+    """The group and summed columns of one family of rollups."""
+
+    groups: tuple[str, ...]
+    sums: tuple[str, ...]
+
+    def answerable(self, expression: exp.Expr) -> bool:
+        for node in expression.walk():
+            if isinstance(node, exp.Sum):
+                if not self._summable(node.this):
+                    return False
+            elif isinstance(node, exp.Count):
+                if not isinstance(node.this, exp.Star):
+                    return False
+            elif isinstance(node, (exp.Min, exp.Max, exp.Avg, exp.AggFunc)):
+                return False
         return True
-    if isinstance(argument, exp.Case):
-        branches = argument.args.get("ifs") or []
-        default = argument.args.get("default")
-        return all(_reads_groups(b.this) and _summable(b.args["true"]) for b in branches) and (
-            default is None or _summable(default)
+
+    def _summable(self, argument: exp.Expr) -> bool:
+        """A ``SUM`` argument whose sum over rollup rows equals its sum over fact rows."""
+        if isinstance(argument, exp.Paren):
+            return self._summable(argument.this)
+        if isinstance(argument, exp.Column):
+            return argument.name in self.sums
+        if isinstance(argument, exp.Null):
+            return True
+        if isinstance(argument, exp.Case):
+            branches = argument.args.get("ifs") or []
+            default = argument.args.get("default")
+            return all(
+                self._reads_groups(b.this) and self._summable(b.args["true"]) for b in branches
+            ) and (default is None or self._summable(default))
+        return False
+
+    def _reads_groups(self, condition: exp.Expr) -> bool:
+        """A row condition that reads only group columns (so holds for a whole group)."""
+        return all(c.name in self.groups for c in condition.find_all(exp.Column)) and not any(
+            isinstance(node, exp.AggFunc) for node in condition.walk()
         )
-    return False
 
-
-def _reads_groups(condition: exp.Expr) -> bool:
-    """A row condition that reads only rollup group columns (so holds for a whole group)."""
-    return all(c.name in GROUP_COLUMNS for c in condition.find_all(exp.Column)) and not any(
-        isinstance(node, exp.AggFunc) for node in condition.walk()
-    )
-
-
-def _filter_answerable(node: Filter | None) -> bool:
-    if node is None:
-        return True
-    if isinstance(node, Group):
-        return all(_filter_answerable(item) for item in node.items)
-    return _condition_answerable(node)
-
-
-def _condition_answerable(node: Condition) -> bool:
-    if node.measure is not None:
-        return answerable(node.measure.expression)
-    return node.column in GROUP_COLUMNS
+    def filter_answerable(self, node: Filter | None) -> bool:
+        if node is None:
+            return True
+        if isinstance(node, Group):
+            return all(self.filter_answerable(item) for item in node.items)
+        if node.measure is not None:
+            return self.answerable(node.measure.expression)
+        return node.column in self.groups
 
 
 def adapt(expression: exp.Expr) -> exp.Expr:
@@ -288,13 +424,28 @@ def adapt(expression: exp.Expr) -> exp.Expr:
     return expression.transform(rewrite, copy=False)
 
 
+def events_relation() -> exp.Expr:
+    """The events as rows counted by their minute, shaped like the base table (``events``)."""
+    return _EVENTS.copy().subquery(EVENTS_TABLE, copy=False)
+
+
 def relation(rollup: str, alias: str) -> exp.Expr:
     """The rows a rollup answers from, shaped like the base table, as a subquery ``alias``.
 
-    ``rollup_ad_day`` reads day and hour rollup rows (hour rows count in day buckets);
-    ``rollup_ad_hour`` reads hour rollup rows only.
+    ``rollup_ad_day`` reads the day, hour and range rollups (hour rows count in day buckets;
+    range rows count in totals whose range covers them, and a series never selects them);
+    ``rollup_ad_day_utc`` the same with hour rows summed per UTC day; ``rollup_ad_hour``
+    reads hour rollup rows only.
     """
-    parts = (DAY, HOUR) if rollup == DAY else (HOUR,)
+    if rollup == MINUTE:
+        return _PARTS[MINUTE].copy().subquery(alias, copy=False)
+    return parts_relation(
+        {DAY: (DAY, HOUR, RANGE), DAY_UTC: (DAY, HOUR_DAY, RANGE)}.get(rollup, (HOUR,)), alias
+    )
+
+
+def parts_relation(parts: tuple[str, ...], alias: str) -> exp.Expr:
+    """Rollup tables read together (``UNION ALL``), shaped like the base table."""
     selects = [_PARTS[part].copy() for part in parts]
     union: exp.Query = selects[0]
     for select in selects[1:]:
@@ -303,12 +454,32 @@ def relation(rollup: str, alias: str) -> exp.Expr:
 
 
 def _part(rollup: str) -> exp.Select:
-    ts = "ts" if rollup == HOUR else "CAST(NULL AS TIMESTAMP)"
+    ts = {HOUR: "ts", HOUR_DAY: "CAST(utc_date AS TIMESTAMP)"}.get(
+        rollup, "CAST(NULL AS TIMESTAMP)"
+    )
+    if rollup == RANGE:
+        times = "CAST(NULL AS DATE) AS date, period_start, period_end"
+    else:
+        times = "date, date AS period_start, date AS period_end"
     names = ", ".join((*GROUP_COLUMNS, *SUM_COLUMNS, ROW_COUNT))
-    sql = f"SELECT {names}, date, {ts} AS ts, '{_GRAIN[rollup]}' AS grain FROM {rollup}"
+    sql = f"SELECT {names}, {times}, {ts} AS ts, '{_GRAIN[rollup]}' AS grain FROM {rollup}"
     select = sqlglot.parse_one(sql, dialect="duckdb")
     assert isinstance(select, exp.Select)
     return select
 
 
-_PARTS = {rollup: _part(rollup) for rollup in ROLLUPS}  # parsed once, copied per query
+def _events_part(table: str) -> exp.Select:
+    counted = "row_count" if table == MINUTE else "1 AS row_count"
+    sql = (
+        f"SELECT {', '.join(EVENT_GROUPS)}, value, {counted}, date_trunc('minute', ts) AS ts, "
+        "'minute' AS grain, CAST(NULL AS DATE) AS date, CAST(NULL AS DATE) AS period_start, "
+        f"CAST(NULL AS DATE) AS period_end FROM {table}"
+    )
+    select = sqlglot.parse_one(sql, dialect="duckdb")
+    assert isinstance(select, exp.Select)
+    return select
+
+
+# Parsed once, copied per query.
+_PARTS = {**{rollup: _part(rollup) for rollup in ROLLUPS}, MINUTE: _events_part(MINUTE)}
+_EVENTS = _events_part(EVENTS_TABLE)

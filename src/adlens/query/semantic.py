@@ -27,6 +27,10 @@ Built-in measures over ``sessions`` (GA4 / web analytics): ``sessions``,
 ``engaged_sessions``, ``sessions_conversions`` (GA4 key events, the ``conversions`` column
 of ``sessions``, named apart from the ads' ``conversions``) and ``revenue``.
 
+Built-in measures over ``events`` (``adlens.events``): ``events`` (how many) and
+``event_value`` (the sum of their values), by the dimension ``event`` and platform,
+account_id, campaign_id, campaign_name, channel.
+
 Dimensions are plain column names: platform, account_id, account_name, campaign_id,
 campaign_name, ad_group_id, ad_group_name, ad_id, ad_name, keyword, match_type,
 search_term, channel, utm_source, utm_medium, utm_campaign, utm_content, utm_term,
@@ -48,8 +52,8 @@ from sqlglot import exp
 
 from adlens.query.errors import MetricDefinitionError, QueryError, did_you_mean
 
-Table = Literal["ad_performance", "sessions"]
-TABLES: tuple[Table, ...] = ("ad_performance", "sessions")
+Table = Literal["ad_performance", "sessions", "events"]
+TABLES: tuple[Table, ...] = ("ad_performance", "sessions", "events")
 MeasureKind = Literal["sum", "ratio", "custom"]
 FORMATS = ("number", "integer", "currency", "percent")
 TIME_DIMENSION = "ts"
@@ -130,11 +134,15 @@ BUILTIN_MEASURES: Mapping[str, Measure] = {
             source="conversions",
         ),
         _sum("sessions", "revenue", "currency", "GA4 revenue"),
+        Measure("events", "events", exp.Count(this=exp.Star()), "sum", "integer", "events"),
+        _sum("events", "event_value", "number", "sum of the events' values", source="value"),
     )
 }
 
 _ADS: dict[str, str] = {"ad_performance": ""}
 _BOTH: dict[str, str] = {"ad_performance": "", "sessions": ""}
+_ALL: dict[str, str] = {"ad_performance": "", "sessions": "", "events": ""}
+_ADS_EVENTS: dict[str, str] = {"ad_performance": "", "events": ""}
 
 
 def _dimension(name: str, tables: Mapping[str, str], description: str) -> Dimension:
@@ -144,11 +152,11 @@ def _dimension(name: str, tables: Mapping[str, str], description: str) -> Dimens
 DIMENSIONS: Mapping[str, Dimension] = {
     d.name: d
     for d in (
-        _dimension("platform", _BOTH, "meta, google_ads, tiktok, linkedin, microsoft, ga4, ..."),
-        _dimension("account_id", _ADS, "ad account id"),
+        _dimension("platform", _ALL, "meta, google_ads, tiktok, linkedin, microsoft, ga4, ..."),
+        _dimension("account_id", _ADS_EVENTS, "ad account id"),
         _dimension("account_name", _ADS, "ad account name"),
-        _dimension("campaign_id", _ADS, "campaign id"),
-        _dimension("campaign_name", _ADS, "campaign name"),
+        _dimension("campaign_id", _ADS_EVENTS, "campaign id"),
+        _dimension("campaign_name", _ADS_EVENTS, "campaign name"),
         _dimension("ad_group_id", _ADS, "ad group / ad set id"),
         _dimension("ad_group_name", _ADS, "ad group / ad set name"),
         _dimension("ad_id", _ADS, "ad id"),
@@ -156,14 +164,15 @@ DIMENSIONS: Mapping[str, Dimension] = {
         _dimension("keyword", _ADS, "keyword (keyword reports)"),
         _dimension("match_type", _ADS, "keyword match type"),
         _dimension("search_term", _ADS, "search term"),
-        _dimension("channel", _BOTH, "GA4 default channel group"),
+        _dimension("channel", _ALL, "GA4 default channel group"),
+        _dimension("event", {"events": ""}, "what an event was: impression, click, ..."),
         _dimension("utm_source", {"ad_performance": "", "sessions": "source"}, "utm_source"),
         _dimension("utm_medium", {"ad_performance": "", "sessions": "medium"}, "utm_medium"),
         _dimension("utm_campaign", {"ad_performance": "", "sessions": "campaign"}, "utm_campaign"),
         _dimension("utm_content", _ADS, "utm_content"),
         _dimension("utm_term", _ADS, "utm_term"),
         _dimension("currency", _ADS, "ISO currency code as exported"),
-        _dimension("workspace", _BOTH, "workspace (a query only ever sees its own)"),
+        _dimension("workspace", _ALL, "workspace (a query only ever sees its own)"),
     )
 }
 
@@ -173,6 +182,7 @@ NUMERIC_COLUMNS: Mapping[str, frozenset[str]] = {
         {"spend", "impressions", "clicks", "conversions", "conversion_value", "spend_original"}
     ),
     "sessions": frozenset({"sessions", "engaged_sessions", "users", "conversions", "revenue"}),
+    "events": frozenset({"value"}),
 }
 
 

@@ -69,7 +69,7 @@ GRANULARITY_ALIASES = {"1m": "minute", "1h": "hour", "1d": "day", "1w": "week"}
 GRANULARITY_SECONDS = {g.seconds: g for g in GRANULARITIES.values()}
 # How long a stored row of each grain lasts: a row is answered only by buckets at least as
 # long (a day row is never split into hours).
-GRAIN_SECONDS = {"hour": 3600, "day": 86400}
+GRAIN_SECONDS = {"minute": 60, "hour": 3600, "day": 86400}
 
 
 def granularity(value: object, *, where: str = "granularity") -> Granularity:
@@ -140,11 +140,14 @@ class TimeRange:
         """Both ends are local midnights (the range is whole days)."""
         return self.start.time() == time(0) and self.end.time() == time(0)
 
-    def hour_rows(self) -> tuple[datetime, datetime]:
-        """UTC (naive) bounds of the hour rows covered whole: ``first <= ts <= last``."""
+    def instants(self, seconds: int = 3600) -> tuple[datetime, datetime]:
+        """UTC (naive) bounds of the rows of ``seconds`` (an hour, a minute) covered whole.
+
+        A row starting at ``ts`` is covered when ``first <= ts <= last``.
+        """
         first = self.start.astimezone(UTC).replace(tzinfo=None)
         end = self.end.astimezone(UTC).replace(tzinfo=None)
-        return first, end - timedelta(hours=1)
+        return first, end - timedelta(seconds=seconds)
 
     def days(self) -> tuple[date, date]:
         """First and last local calendar days the range covers whole (maybe first > last)."""

@@ -139,7 +139,7 @@ CREATE TABLE data_versions (
 
 # Pre-aggregated rollups of ad_performance (adlens.query.rollups): one row per group of
 # day rows (by date) or of hour rows (by date and ts), with the sums and the row count.
-# Range rows are never rolled up. Kept current by ``refresh_rollups`` in each load.
+# Range rows have their own rollup (below). Kept current by ``refresh_rollups`` in each load.
 _ROLLUP_GROUPS = """
     workspace VARCHAR NOT NULL,
     platform VARCHAR NOT NULL,
@@ -164,6 +164,81 @@ ROLLUP_AD_DAY_DDL = f"CREATE TABLE rollup_ad_day ({_ROLLUP_GROUPS}{_ROLLUP_SUMS}
 ROLLUP_AD_HOUR_DDL = (
     f"CREATE TABLE rollup_ad_hour ({_ROLLUP_GROUPS}    ts TIMESTAMP,{_ROLLUP_SUMS})"
 )
+# Range rows (exports without a per-day breakdown) grouped the same way by their period, so
+# totals over a time range are answered from rollups too; filled from the rows already there.
+_RANGE_GROUPS = _ROLLUP_GROUPS.replace("    date DATE,\n", "")
+_SUMMED = (
+    "sum(spend), sum(spend_original), sum(impressions), sum(clicks), sum(conversions), "
+    "sum(conversion_value), count(*)"
+)
+_RANGE_KEYS = (
+    "workspace, platform, account_id, account_name, campaign_id, campaign_name, channel, "
+    "currency, period_start, period_end"
+)
+ROLLUP_AD_RANGE_DDL = (
+    f"CREATE TABLE rollup_ad_range ({_RANGE_GROUPS}    period_start DATE,\n"
+    f"    period_end DATE,{_ROLLUP_SUMS})"
+)
+ROLLUP_AD_RANGE_FILL = (
+    f"INSERT INTO rollup_ad_range SELECT {_RANGE_KEYS}, {_SUMMED} FROM ad_performance "
+    f"WHERE grain = 'range' GROUP BY {_RANGE_KEYS}"
+)
+# Hour rows summed per UTC day (and account day, which restatement keys on): day series and
+# totals in UTC over whole days read these instead of every hour.
+ROLLUP_AD_HOUR_DAY_DDL = (
+    f"CREATE TABLE rollup_ad_hour_day ({_ROLLUP_GROUPS}    utc_date DATE,{_ROLLUP_SUMS})"
+)
+_HOUR_DAY_KEYS = _RANGE_KEYS.replace("period_start, period_end", "date")
+ROLLUP_AD_HOUR_DAY_FILL = (
+    f"INSERT INTO rollup_ad_hour_day SELECT {_HOUR_DAY_KEYS}, CAST(ts AS DATE), {_SUMMED} "
+    f"FROM ad_performance WHERE grain = 'hour' GROUP BY {_HOUR_DAY_KEYS}, CAST(ts AS DATE)"
+)
+# Event streams (adlens.events): instants, not periods; rolled up per minute.
+EVENTS_DDL = """
+CREATE TABLE events (
+    workspace VARCHAR NOT NULL DEFAULT 'default',
+    ts TIMESTAMP NOT NULL,
+    platform VARCHAR NOT NULL,
+    account_id VARCHAR,
+    campaign_id VARCHAR,
+    campaign_name VARCHAR,
+    channel VARCHAR,
+    event VARCHAR NOT NULL,
+    value DOUBLE,
+    event_id VARCHAR,
+    batch_id BIGINT NOT NULL,
+    source VARCHAR NOT NULL
+)
+"""
+ROLLUP_EVENTS_MINUTE_DDL = """
+CREATE TABLE rollup_events_minute (
+    workspace VARCHAR NOT NULL,
+    platform VARCHAR NOT NULL,
+    account_id VARCHAR,
+    campaign_id VARCHAR,
+    campaign_name VARCHAR,
+    channel VARCHAR,
+    event VARCHAR NOT NULL,
+    ts TIMESTAMP NOT NULL,
+    value DOUBLE,
+    row_count BIGINT NOT NULL
+)
+"""
+
+# Raw campaign names (facts' campaign_name, GA4's session campaign) -> canonical campaign
+# (adlens.consolidate). 'override' rows are a person's decision and win on every rebuild.
+CAMPAIGN_MAP_DDL = """
+CREATE TABLE campaign_map (
+    workspace VARCHAR NOT NULL DEFAULT 'default',
+    platform VARCHAR NOT NULL,
+    campaign_name VARCHAR NOT NULL,
+    canonical_campaign VARCHAR NOT NULL,
+    confidence DOUBLE NOT NULL CHECK (confidence BETWEEN 0 AND 1),
+    method VARCHAR NOT NULL CHECK (method IN ('auto', 'override')),
+    updated_at TIMESTAMPTZ NOT NULL DEFAULT now(),
+    PRIMARY KEY (workspace, platform, campaign_name)
+)
+"""
 
 ANOMALIES_DDL = """
 CREATE TABLE anomalies (
@@ -207,6 +282,11 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
     (DATA_VERSIONS_DDL,),
     # Rollups the query planner reads when they answer a query exactly (adlens.query.rollups).
     (ROLLUP_AD_DAY_DDL, ROLLUP_AD_HOUR_DDL),
+    (ROLLUP_AD_RANGE_DDL, ROLLUP_AD_RANGE_FILL),
+    (ROLLUP_AD_HOUR_DAY_DDL, ROLLUP_AD_HOUR_DAY_FILL),
+    (EVENTS_DDL, ROLLUP_EVENTS_MINUTE_DDL, "CREATE SEQUENCE event_batch_seq START 1"),
+    # Canonical campaigns across platforms and GA4 (adlens.consolidate).
+    (CAMPAIGN_MAP_DDL,),
     # Incidents found by anomaly detection over the facts (adlens.anomaly).
     (ANOMALIES_DDL, "CREATE SEQUENCE anomaly_id_seq START 1"),
 )

@@ -26,6 +26,12 @@ GA4 = registry.register(
                 "Sitzungskampagne",
                 "Campagne de la session",
             ),
+            "landing_page": (
+                "Landing page + query string",
+                "Landing page",
+                "Landingpage + Abfragestring",
+                "Page de destination + chaîne de requête",
+            ),
             "sessions": ("Sessions", "Sitzungen", "Sesiones"),
             "engaged_sessions": (
                 "Engaged sessions",

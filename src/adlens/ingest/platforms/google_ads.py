@@ -13,6 +13,12 @@ GOOGLE_ADS = registry.register(
             "account_name": ("Account", "Account name", "Konto", "Compte"),
             "campaign_id": ("Campaign ID", "Kampagnen-ID", "ID de la campagne"),
             "campaign_name": ("Campaign", "Kampagne", "Campagne", "Campaña"),
+            "campaign_type": (
+                "Campaign type",
+                "Advertising channel type",
+                "Kampagnentyp",
+                "Type de campagne",
+            ),
             "ad_group_id": ("Ad group ID", "Anzeigengruppen-ID", "ID du groupe d'annonces"),
             "ad_group_name": ("Ad group", "Anzeigengruppe", "Groupe d'annonces"),
             "ad_id": ("Ad ID", "Anzeigen-ID", "ID de l'annonce"),

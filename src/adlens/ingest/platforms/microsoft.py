@@ -19,6 +19,7 @@ MICROSOFT = registry.register(
             "account_name": ("Account name", "Kontoname", "Nom du compte"),
             "campaign_id": ("Campaign ID", "Kampagnen-ID", "ID de campagne"),
             "campaign_name": ("Campaign name", "Kampagnenname", "Nom de la campagne"),
+            "campaign_type": ("Campaign type", "Kampagnentyp", "Type de campagne"),
             "ad_group_id": ("Ad group ID", "Anzeigengruppen-ID", "ID du groupe d'annonces"),
             "ad_group_name": ("Ad group", "Anzeigengruppe", "Groupe d'annonces"),
             "ad_id": ("Ad ID", "Anzeigen-ID"),
