@@ -165,7 +165,8 @@ def _missing_context(
         names = ", ".join(f"'{r['campaign_name']}'" for r in renamed)
         text += (
             f" Rows with the same campaign ID were loaded as {names} on those days: the name "
-            "changed, which splits the campaign's history; map both names to one campaign."
+            "changed, which splits the campaign's history; map both names to one campaign "
+            "(`adlens campaigns map`)."
         )
     return text, bool(renamed)
 
