@@ -755,3 +755,6 @@ from adlens.cli_campaigns import campaigns_app, channel  # noqa: E402  (uses the
 
 app.command("channel")(channel)
 app.add_typer(campaigns_app, name="campaigns")
+from adlens.cli_ml import register as _register_ml  # noqa: E402  (uses the helpers above)
+
+_register_ml(app)

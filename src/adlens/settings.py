@@ -27,6 +27,12 @@ class Settings(BaseSettings):
     cache_bytes: int = Field(
         64 << 20, ge=1024, description="Bytes of query answers kept in process (L1)."
     )
+    holiday_country: str = Field(
+        "US", description="ISO country whose public holidays the feature table flags."
+    )
+    detect_after_load: bool = Field(
+        False, description="Run anomaly detection on the workspace after each successful load."
+    )
 
 
 @lru_cache

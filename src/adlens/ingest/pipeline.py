@@ -139,6 +139,10 @@ def ingest_file(
             raise _unreadable(path, exc) from exc
         finally:
             load.clean_up()
+    if settings.detect_after_load:  # after the commit: detection can never undo the load
+        from adlens.anomaly.hook import detect_after_load
+
+        report.warnings += detect_after_load(store, load.workspace)
     report.seconds = round(time.perf_counter() - clock, 3)
     return report
 

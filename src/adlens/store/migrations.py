@@ -240,6 +240,33 @@ CREATE TABLE campaign_map (
 )
 """
 
+ANOMALIES_DDL = """
+CREATE TABLE anomalies (
+    anomaly_id BIGINT PRIMARY KEY,
+    workspace VARCHAR NOT NULL,
+    platform VARCHAR,
+    account_id VARCHAR,
+    campaign_name VARCHAR,
+    metric VARCHAR NOT NULL,
+    period_start TIMESTAMP NOT NULL,
+    period_end TIMESTAMP NOT NULL,
+    actual DOUBLE,
+    expected_low DOUBLE,
+    expected_high DOUBLE,
+    deviation DOUBLE,
+    severity DOUBLE NOT NULL CHECK (severity BETWEEN 0 AND 1),
+    money_at_stake DOUBLE,
+    driver VARCHAR,
+    triage VARCHAR NOT NULL CHECK (triage IN ('data problem', 'performance change')),
+    explanation VARCHAR NOT NULL,
+    level VARCHAR NOT NULL,
+    kind VARCHAR NOT NULL,
+    related_metrics VARCHAR,
+    model_score DOUBLE,
+    detected_at TIMESTAMPTZ NOT NULL DEFAULT now()
+)
+"""
+
 MIGRATIONS: tuple[tuple[str, ...], ...] = (
     (
         FACT_DDL,
@@ -260,4 +287,6 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
     (EVENTS_DDL, ROLLUP_EVENTS_MINUTE_DDL, "CREATE SEQUENCE event_batch_seq START 1"),
     # Canonical campaigns across platforms and GA4 (adlens.consolidate).
     (CAMPAIGN_MAP_DDL,),
+    # Incidents found by anomaly detection over the facts (adlens.anomaly).
+    (ANOMALIES_DDL, "CREATE SEQUENCE anomaly_id_seq START 1"),
 )
