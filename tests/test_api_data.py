@@ -146,3 +146,14 @@ def test_audit_records_requests_without_secrets(api: Api) -> None:
         text = repr([(r.principal, r.route, r.request_id, r.client_ip) for r in every])
     assert "Bearer" not in text and "not-a-token" not in text and "password" not in text
     assert {r.route for r in every} - {"/audit"} == {"/auth/token", "/me"}
+
+
+def test_an_empty_query_is_refused_with_what_to_do(api: Api) -> None:
+    response = api.client.post("/v1/load", json={}, headers=api.user("ana"))
+    body = {k: v for k, v in response.json().items() if k != "request_id"}
+    assert body == {
+        "type": "https://adlens.dev/errors/invalid_query", "title": "invalid query",
+        "status": 400, "detail": "the query asks for nothing: name at least one measure or dimension",
+        "code": "invalid_query", "hint": 'for example {"measures": ["spend"]}',
+        "where": {"field": "measures"},
+    }

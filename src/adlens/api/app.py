@@ -40,12 +40,14 @@ def create_app(
     package (``adlens.web``) registers itself when it is installed.
     """
     settings = settings or get_settings()
+    owned = services is None  # services passed in are closed by whoever opened them
     services = services or start_services(settings)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         yield
-        services.close()
+        if owned:
+            services.close()
 
     app = FastAPI(
         title="adlens",
