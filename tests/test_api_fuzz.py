@@ -37,8 +37,11 @@ def _admin() -> Iterator[None]:
     with TestClient(APP) as client:
         token = client.post("/auth/token", json={"username": "fuzz-admin", "password": PASSWORD})
         STATE["headers"] = {"Authorization": f"Bearer {token.json()['access_token']}"}
-        client.post("/data/upload", json={"data_type": "meta_ads", "data": META_ROWS},
-                    headers=STATE["headers"])
+        client.post(
+            "/data/upload",
+            json={"data_type": "meta_ads", "data": META_ROWS},
+            headers=STATE["headers"],
+        )
         yield
     SERVICES.close()
     shutil.rmtree(_TMP, ignore_errors=True)

@@ -64,7 +64,7 @@ def create_app(
     if web:
         _register_web(app)
     app.add_middleware(
-        RequestMiddleware,  # type: ignore[arg-type]
+        RequestMiddleware,
         metrics=services.metrics,
         audit=services.audit,
         max_body_bytes=settings.max_body_bytes,
@@ -73,7 +73,7 @@ def create_app(
     )
     if settings.cors_origins:
         app.add_middleware(
-            CORSMiddleware,  # type: ignore[arg-type]
+            CORSMiddleware,
             allow_origins=settings.cors_origins,
             allow_methods=["GET", "POST", "PATCH", "DELETE"],
             allow_headers=["Authorization", "X-API-Key", "Content-Type", "X-Request-ID"],
