@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
+
 from adlens.cli import JsonOption, _errors, _print_json, err, out
 
 if TYPE_CHECKING:
