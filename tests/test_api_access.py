@@ -187,3 +187,29 @@ def test_no_workspace_reads_or_changes_another(api: Api) -> None:
     assert north_total["data"] == [{"spend": 49.75, "north_only": 99.5}]
     south_total = api.client.post("/v1/load", json={"measures": ["spend"]}, headers=south).json()
     assert south_total["data"] == [{"spend": 12.5}]
+
+
+def test_openapi_documents_every_error_a_route_can_answer(api: Api) -> None:
+    spec = api.client.get("/openapi.json").json()
+    assert sorted(spec["components"]["schemas"]["Problem"]["required"]) == [
+        "code", "detail", "status", "title", "type"]
+    operations = {
+        (method.upper(), path): operation
+        for path, item in spec["paths"].items()
+        for method, operation in item.items()
+    }
+    assert set(operations) == set(RULES)
+    for (method, path), operation in operations.items():
+        codes = set(operation["responses"])
+        expected = set()
+        if RULES[(method, path)] is not None:
+            expected |= {"401", "403", "429"}
+        if "requestBody" in operation or operation.get("parameters"):
+            expected.add("422")
+        if "requestBody" in operation:
+            expected.add("413")
+        assert expected <= codes, (method, path, sorted(expected - codes))
+        for code in codes - {"200", "201", "204"}:
+            content = operation["responses"][code]["content"]
+            assert content["application/problem+json"]["schema"] == {
+                "$ref": "#/components/schemas/Problem"}, (method, path, code)

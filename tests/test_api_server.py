@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import ipaddress
+import json
 import os
 import re
 import socket
@@ -182,3 +183,62 @@ def test_production_with_the_default_key_refuses_to_start(tmp_path: Path) -> Non
     )
     assert run.returncode == 2
     assert "SECRET_KEY must be set to a random value of at least 32 characters" in run.stderr
+
+
+def test_events_announce_each_new_data_version(tmp_path: Path) -> None:
+    env = {**server_env(tmp_path), "ADLENS_EVENTS_POLL_SECONDS": "0.1"}
+    created = subprocess.run([ADLENS, "users", "create", "ana", "--role", "analyst",
+                              "--password-stdin"], input=PASSWORD + "\n", env=env,
+                             capture_output=True, text=True, timeout=60)
+    assert created.returncode == 0, created.stderr
+    port = free_port()
+    for process in serve(env, "--port", str(port)):
+        url = f"http://127.0.0.1:{port}"
+        wait_until_up(url, process)
+        token = httpx.post(url + "/auth/token", json={"username": "ana", "password": PASSWORD})
+        headers = {"Authorization": f"Bearer {token.json()['access_token']}"}
+        events: list[str] = []
+        with httpx.stream("GET", url + "/v1/events", headers=headers, timeout=10) as stream:
+            assert stream.headers["content-type"].startswith("text/event-stream")
+            for line in stream.iter_lines():
+                if line.startswith("data: "):
+                    events.append(line)
+                    if len(events) == 1:
+                        upload = httpx.post(url + "/data/upload", headers=headers, json={
+                            "data_type": "meta_ads",
+                            "data": [{"date": "2024-01-01", "campaign_name": "A", "spend": 1}],
+                        })
+                        assert upload.json()["loaded"] == 1
+                    else:
+                        break
+        first, second = (json.loads(e.removeprefix("data: ")) for e in events)
+        assert first == {"data_version": 0, "last_load_at": None}
+        assert second["data_version"] == 1 and second["last_load_at"] is not None
+        logs = process.stderr  # JSON log lines carry the request id
+        process.terminate()
+        process.wait(timeout=15)
+        lines = [json.loads(line) for line in logs.read().decode().splitlines()  # type: ignore[union-attr]
+                 if line.startswith("{")]
+        uploads = [e for e in lines if e.get("route") == "/data/upload"]
+        assert [(e["method"], e["status"], e["principal"]) for e in uploads] == [("POST", 200, "ana")]
+        assert len(uploads[0]["request_id"]) == 32
+
+
+def test_cli_keys_create_prints_a_working_key_once(tmp_path: Path) -> None:
+    env = server_env(tmp_path)
+    run = subprocess.run([ADLENS, "keys", "create", "ci", "--role", "viewer", "--days", "7",
+                          "--json"], env=env, capture_output=True, text=True, timeout=60)
+    assert run.returncode == 0, run.stderr
+    info = json.loads(run.stdout)
+    assert sorted(info) == ["expires_at", "key", "key_id", "role", "scopes", "workspace"]
+    assert (info["role"], info["scopes"], info["workspace"]) == ("viewer", ["query", "read"], "default")
+    duplicate = subprocess.run([ADLENS, "users", "create", "x", "--password-stdin"], input="short\n",
+                               env=env, capture_output=True, text=True, timeout=60)
+    assert duplicate.returncode == 2
+    assert "the password needs at least 8 characters" in duplicate.stderr
+    port = free_port()
+    for process in serve(env, "--port", str(port)):
+        url = f"http://127.0.0.1:{port}"
+        wait_until_up(url, process)
+        me = httpx.get(url + "/me", headers={"X-API-Key": info["key"]}).json()
+        assert (me["username"], me["role"]) == (f"key:{info['key_id']}", "viewer")
