@@ -192,7 +192,12 @@ def test_no_workspace_reads_or_changes_another(api: Api) -> None:
 def test_openapi_documents_every_error_a_route_can_answer(api: Api) -> None:
     spec = api.client.get("/openapi.json").json()
     assert sorted(spec["components"]["schemas"]["Problem"]["required"]) == [
-        "code", "detail", "status", "title", "type"]
+        "code",
+        "detail",
+        "status",
+        "title",
+        "type",
+    ]
     operations = {
         (method.upper(), path): operation
         for path, item in spec["paths"].items()
@@ -212,4 +217,5 @@ def test_openapi_documents_every_error_a_route_can_answer(api: Api) -> None:
         for code in codes - {"200", "201", "204"}:
             content = operation["responses"][code]["content"]
             assert content["application/problem+json"]["schema"] == {
-                "$ref": "#/components/schemas/Problem"}, (method, path, code)
+                "$ref": "#/components/schemas/Problem"
+            }, (method, path, code)

@@ -187,9 +187,14 @@ def test_production_with_the_default_key_refuses_to_start(tmp_path: Path) -> Non
 
 def test_events_announce_each_new_data_version(tmp_path: Path) -> None:
     env = {**server_env(tmp_path), "ADLENS_EVENTS_POLL_SECONDS": "0.1"}
-    created = subprocess.run([ADLENS, "users", "create", "ana", "--role", "analyst",
-                              "--password-stdin"], input=PASSWORD + "\n", env=env,
-                             capture_output=True, text=True, timeout=60)
+    created = subprocess.run(
+        [ADLENS, "users", "create", "ana", "--role", "analyst", "--password-stdin"],
+        input=PASSWORD + "\n",
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert created.returncode == 0, created.stderr
     port = free_port()
     for process in serve(env, "--port", str(port)):
@@ -204,10 +209,14 @@ def test_events_announce_each_new_data_version(tmp_path: Path) -> None:
                 if line.startswith("data: "):
                     events.append(line)
                     if len(events) == 1:
-                        upload = httpx.post(url + "/data/upload", headers=headers, json={
-                            "data_type": "meta_ads",
-                            "data": [{"date": "2024-01-01", "campaign_name": "A", "spend": 1}],
-                        })
+                        upload = httpx.post(
+                            url + "/data/upload",
+                            headers=headers,
+                            json={
+                                "data_type": "meta_ads",
+                                "data": [{"date": "2024-01-01", "campaign_name": "A", "spend": 1}],
+                            },
+                        )
                         assert upload.json()["loaded"] == 1
                     else:
                         break
@@ -217,23 +226,43 @@ def test_events_announce_each_new_data_version(tmp_path: Path) -> None:
         logs = process.stderr  # JSON log lines carry the request id
         process.terminate()
         process.wait(timeout=15)
-        lines = [json.loads(line) for line in logs.read().decode().splitlines()  # type: ignore[union-attr]
-                 if line.startswith("{")]
+        lines = [
+            json.loads(line)
+            for line in logs.read().decode().splitlines()  # type: ignore[union-attr]
+            if line.startswith("{")
+        ]
         uploads = [e for e in lines if e.get("route") == "/data/upload"]
-        assert [(e["method"], e["status"], e["principal"]) for e in uploads] == [("POST", 200, "ana")]
+        assert [(e["method"], e["status"], e["principal"]) for e in uploads] == [
+            ("POST", 200, "ana")
+        ]
         assert len(uploads[0]["request_id"]) == 32
 
 
 def test_cli_keys_create_prints_a_working_key_once(tmp_path: Path) -> None:
     env = server_env(tmp_path)
-    run = subprocess.run([ADLENS, "keys", "create", "ci", "--role", "viewer", "--days", "7",
-                          "--json"], env=env, capture_output=True, text=True, timeout=60)
+    run = subprocess.run(
+        [ADLENS, "keys", "create", "ci", "--role", "viewer", "--days", "7", "--json"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert run.returncode == 0, run.stderr
     info = json.loads(run.stdout)
     assert sorted(info) == ["expires_at", "key", "key_id", "role", "scopes", "workspace"]
-    assert (info["role"], info["scopes"], info["workspace"]) == ("viewer", ["query", "read"], "default")
-    duplicate = subprocess.run([ADLENS, "users", "create", "x", "--password-stdin"], input="short\n",
-                               env=env, capture_output=True, text=True, timeout=60)
+    assert (info["role"], info["scopes"], info["workspace"]) == (
+        "viewer",
+        ["query", "read"],
+        "default",
+    )
+    duplicate = subprocess.run(
+        [ADLENS, "users", "create", "x", "--password-stdin"],
+        input="short\n",
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert duplicate.returncode == 2
     assert "the password needs at least 8 characters" in duplicate.stderr
     port = free_port()
