@@ -171,3 +171,23 @@ def test_ready_reports_both_stores(api: Api) -> None:
         "status": "ready",
         "checks": {"store": True, "app_db": True},
     }
+
+
+def test_pages_and_docs_get_policies_they_can_work_with(api: Api) -> None:
+    from fastapi import APIRouter
+    from fastapi.responses import HTMLResponse
+
+    page = APIRouter()
+
+    @page.get("/page-test", response_class=HTMLResponse)
+    def page_test() -> str:
+        return "<p>hello</p>"
+
+    api.app.include_router(page)
+    html = api.client.get("/page-test")
+    assert html.headers["content-security-policy"] == (
+        "default-src 'self'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'"
+    )
+    assert "cache-control" not in html.headers
+    docs = api.client.get("/docs")
+    assert "https://cdn.jsdelivr.net" in docs.headers["content-security-policy"]

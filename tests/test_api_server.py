@@ -19,6 +19,10 @@ from pathlib import Path
 import httpx
 import pytest
 
+from .api_support import app_db_url
+
+__all__ = ["app_db_url"]
+
 ROOT = Path(__file__).parent.parent
 ADLENS = str(Path(sys.executable).parent / "adlens")
 PASSWORD = "readme-password-1"
@@ -71,8 +75,8 @@ def readme_example() -> str:
     return re.findall(r"```python\n(.*?)```", section, re.S)[0]
 
 
-def test_readme_http_example_runs_against_a_real_server(tmp_path: Path) -> None:
-    env = server_env(tmp_path)
+def test_readme_http_example_runs_against_a_real_server(tmp_path: Path, app_db_url: str) -> None:
+    env = {**server_env(tmp_path), "ADLENS_APP_DB_URL": app_db_url}
     created = subprocess.run(
         [ADLENS, "users", "create", "analyst", "--role", "analyst", "--password-stdin"],
         input=PASSWORD + "\n",

@@ -30,6 +30,35 @@ SECURITY_HEADERS = [
     (b"cross-origin-opener-policy", b"same-origin"),
 ]
 API_CSP = b"default-src 'none'; frame-ancestors 'none'"
+# Pages (the dashboard, when it sets no policy of its own): own origin only.
+PAGE_CSP = b"default-src 'self'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'"
+# The interactive API docs (/docs) load Swagger UI from its CDN with an inline bootstrap.
+DOCS_CSP = (
+    b"default-src 'self'; script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
+    b"style-src 'self' https://cdn.jsdelivr.net; "
+    b"img-src 'self' data: https://fastapi.tiangolo.com; frame-ancestors 'none'"
+)
+
+
+def default_policy(path: str, content_type: bytes) -> tuple[bytes, bytes | None]:
+    """The CSP and Cache-Control a response gets when its route set none.
+
+    >>> default_policy("/v1/load", b"application/json")[1]
+    b'no-store'
+    >>> default_policy("/", b"text/html; charset=utf-8") == (PAGE_CSP, None)
+    True
+    """
+    if path == "/docs":
+        return DOCS_CSP, None
+    if content_type.startswith(b"text/html"):
+        return PAGE_CSP, None
+    if content_type.startswith(
+        (b"text/css", b"text/javascript", b"application/javascript", b"image/", b"font/")
+    ):
+        return API_CSP, None  # static assets: let their own caching headers stand
+    return API_CSP, b"no-store"
+
+
 UPLOAD_PATHS = ("/data/upload/file",)
 
 
@@ -106,11 +135,12 @@ class RequestMiddleware:
                 status = message["status"]
                 sent_start = True
                 extra = [(b"x-request-id", request_id.encode()), *SECURITY_HEADERS]
-                names = {k.lower() for k, _ in message.get("headers", [])}
-                if b"content-security-policy" not in names:
-                    extra.append((b"content-security-policy", API_CSP))
-                if b"cache-control" not in names:
-                    extra.append((b"cache-control", b"no-store"))
+                given = {k.lower(): v for k, v in message.get("headers", [])}
+                csp, cache = default_policy(scope["path"], given.get(b"content-type", b""))
+                if b"content-security-policy" not in given:
+                    extra.append((b"content-security-policy", csp))
+                if cache is not None and b"cache-control" not in given:
+                    extra.append((b"cache-control", cache))
                 if https:
                     extra.append((b"strict-transport-security", b"max-age=31536000"))
                 message["headers"] = [*message.get("headers", []), *extra]
