@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .api_support import META_ROWS, Api, api, app_db_url
+from .api_support import META_ROWS, PASSWORD, Api, api, app_db_url
 from .conftest import EXPORTS
 
 __all__ = ["api", "app_db_url"]
@@ -214,11 +214,16 @@ def test_audit_records_requests_without_secrets(api: Api) -> None:
     admin = api.user("root", "admin")
     api.client.get("/me", headers=admin)
     api.client.get("/me", headers={"Authorization": "Bearer not-a-token"})
+    api.client.post("/auth/token", json={"username": "root", "password": "wrong password"})
+    api.client.post("/auth/token", json={"username": "nobody", "password": "wrong password"})
     records = api.client.get("/audit?limit=10", headers=admin).json()
     rows = [(r["principal"], r["method"], r["route"], r["status"]) for r in records["data"]]
+    # newest first; calls that name no account of this workspace are not shown to it
     assert rows == [
-        ("root", "GET", "/me", 200)
-    ]  # the failed call had no principal: not this workspace's
+        ("login:root", "POST", "/auth/token", 401),
+        ("root", "GET", "/me", 200),
+        ("root", "POST", "/auth/token", 200),
+    ]
     assert sorted(records["data"][0]) == [
         "at",
         "client_ip",
@@ -238,6 +243,7 @@ def test_audit_records_requests_without_secrets(api: Api) -> None:
         every = session.scalars(select(AuditRecord)).all()
         text = repr([(r.principal, r.route, r.request_id, r.client_ip) for r in every])
     assert "Bearer" not in text and "not-a-token" not in text and "password" not in text
+    assert PASSWORD not in text
     assert {r.route for r in every} - {"/audit"} == {"/auth/token", "/me"}
 
 

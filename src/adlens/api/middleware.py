@@ -224,6 +224,7 @@ class RequestMiddleware:
         method = scope["method"]
         state = scope.get("state", {})
         principal = state.get("principal")
+        attempt = state.get("attempt", (None, None))  # a login: the account it was for
         client = scope.get("client")
         client_ip = client[0] if client else None
         self.metrics.request_duration.labels(method, route, str(status)).observe(seconds)
@@ -231,8 +232,8 @@ class RequestMiddleware:
         entry = {
             "at": utcnow(),
             "request_id": request_id,
-            "principal": principal.name if principal else None,
-            "workspace": principal.workspace if principal else None,
+            "principal": principal.name if principal else attempt[0],
+            "workspace": principal.workspace if principal else attempt[1],
             "method": method,
             "route": route,
             "status": status,

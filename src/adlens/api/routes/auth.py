@@ -6,6 +6,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Request, Response
 from pydantic import BaseModel, Field
+from sqlalchemy import select
 
 from adlens.api.deps import Public, Require, ServicesDep, client_ip
 from adlens.api.problems import responses
@@ -97,7 +98,12 @@ def login(body: LoginRequest, request: Request, services: ServicesDep) -> TokenP
     except AuthenticationError:
         services.limiter.hit(account, failures)
         services.limiter.hit(address, ip_failures)
+        # the audit record names the account tried, so its admins see failed logins
+        with services.app_db.session() as session:
+            workspace = session.scalar(select(User.workspace).where(User.username == body.username))
+        request.state.attempt = (f"login:{body.username[:64]}", workspace)
         raise
+    request.state.attempt = (user.username, user.workspace)
     return _pair(services, user, token)
 
 
