@@ -132,7 +132,7 @@ def api_settings(tmp_path: Path, app_db_url: str, **overrides: Any) -> Settings:
 
 @dataclass
 class Api:
-    """A running app and a client; helpers to make users and log in."""
+    """A running app and a client, with shortcuts to make users and log in."""
 
     client: TestClient
     app: Any
