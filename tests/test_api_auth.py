@@ -207,3 +207,22 @@ def test_passwords_are_argon2id_with_asvs_parameters(api: Api) -> None:
         stored = session.query(User).filter_by(username="ana").one().password_hash
     assert stored.startswith("$argon2id$v=19$m=19456,t=2,p=1$")
     assert PASSWORD not in stored
+
+
+def test_an_unknown_user_costs_a_full_password_check(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    api.user("ana")
+    checked: list[str] = []
+    real = security._hasher
+
+    class Counting:
+        def verify(self, hashed: str, password: str) -> bool:
+            checked.append(hashed[:10])
+            return real.verify(hashed, password)
+
+    monkeypatch.setattr(security, "_hasher", Counting())
+    for name in ("ana", "nobody"):
+        api.client.post("/auth/token", json={"username": name, "password": "wrong-pass"})
+    # both paths verify one argon2id hash (the dummy one for the unknown user)
+    assert checked == ["$argon2id$", "$argon2id$"]

@@ -191,3 +191,14 @@ def test_pages_and_docs_get_policies_they_can_work_with(api: Api) -> None:
     assert "cache-control" not in html.headers
     docs = api.client.get("/docs")
     assert "https://cdn.jsdelivr.net" in docs.headers["content-security-policy"]
+
+
+def test_principals_behind_one_address_share_its_bucket(tmp_path: Path, app_db_url: str) -> None:
+    settings = api_settings(tmp_path, app_db_url, rate_limit_query="3/hour")
+    for running in build_api(settings):
+        ana, bob = running.user("ana"), running.user("bob")
+        codes = [
+            running.client.post("/v1/load", json={"measures": ["spend"]}, headers=h).status_code
+            for h in (ana, bob, ana, bob)
+        ]
+        assert codes == [200, 200, 200, 429]  # each has tokens left; the IP has none
