@@ -202,3 +202,10 @@ def test_principals_behind_one_address_share_its_bucket(tmp_path: Path, app_db_u
             for h in (ana, bob, ana, bob)
         ]
         assert codes == [200, 200, 200, 429]  # each has tokens left; the IP has none
+
+
+def test_deep_json_without_a_content_type_is_refused_too(api: Api) -> None:
+    headers = api.user("ana")
+    deep = b"[" * 200_000 + b"]" * 200_000
+    response = api.client.post("/v1/load", content=deep, headers=headers)
+    assert (response.status_code, response.json()["code"]) == (400, "json_too_deep")

@@ -60,6 +60,7 @@ def default_policy(path: str, content_type: bytes) -> tuple[bytes, bytes | None]
 
 
 UPLOAD_PATHS = ("/data/upload/file",)
+WRITES = ("POST", "PUT", "PATCH")
 
 
 class _TooLarge(Exception):
@@ -175,11 +176,9 @@ class RequestMiddleware:
         length = headers.get("content-length", "")
         if length.isdigit() and int(length) > limit:
             raise _Refused(_too_large(limit))
-        if "json" in headers.get("content-type", "") and scope["method"] in (
-            "POST",
-            "PUT",
-            "PATCH",
-        ):
+        content_type = headers.get("content-type", "")
+        # FastAPI reads a body without a content type as JSON: check those too
+        if (not content_type or "json" in content_type) and scope["method"] in WRITES:
             body = await _read_all(receive, limit)
             if json_depth(body) > self.max_json_depth:
                 raise _Refused(
