@@ -295,3 +295,32 @@ def test_a_load_changes_the_version_every_reader_sees(api: Api) -> None:
         "/v1/custom-metrics", json={"name": "x2", "expression": "spend * 2"}, headers=analyst
     )
     assert api.client.get("/v1/version", headers=analyst).json()["data_version"] == 2
+
+
+def test_when_no_row_loads_each_row_still_gets_its_reason(api: Api) -> None:
+    rows = [
+        {"date": "bad", "spend": 1},
+        {"date": "2024-13-45", "campaign_name": "x", "spend": "abc"},
+        7,
+    ]
+    response = api.client.post(
+        "/data/upload", json={"data_type": "meta_ads", "data": rows}, headers=api.user("ana")
+    )
+    assert response.json() == {
+        "data_type": "meta_ads",
+        "platform": "meta",
+        "ingest_id": None,
+        "loaded": 0,
+        "rejected": [
+            {"row": 0, "reason": "Day 'bad' is not a date (YYYY-MM-DD)"},
+            {
+                "row": 1,
+                "reason": "Day '2024-13-45' is not a date (YYYY-MM-DD); Amount spent 'abc' is "
+                "not a number; no metric values in this row",
+            },
+            {"row": 2, "reason": "a row must be an object of field: value, not int"},
+        ],
+        "ignored_fields": [],
+        "report": None,
+    }
+    assert api.client.get("/ingests", headers=api.login("ana")).json() == {"data": [], "total": 0}

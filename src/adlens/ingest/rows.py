@@ -10,6 +10,7 @@ scoring and lineage are exactly those of an uploaded export.
 from __future__ import annotations
 
 import csv
+import re
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,6 +27,7 @@ from adlens.settings import Settings
 from adlens.store import Store
 
 HEADER_LINES = 1  # the CSV written has one header line; data row i is on line i + 2
+LINE_REASON = re.compile(r"(?:^|; )line (\d+): ")
 
 
 @dataclass
@@ -178,5 +180,13 @@ def _write(path: Path, good: list[tuple[int, dict[str, str]]]) -> None:
 
 
 def _reasons_from(exc: AdlensError, good: list[tuple[int, dict[str, str]]]) -> list[dict[str, Any]]:
-    """Every remaining row, rejected with the pipeline's message (nothing was loaded)."""
-    return [{"row": index, "reason": exc.message.split(": ", 1)[-1]} for index, _ in good]
+    """Every remaining row rejected (nothing was loaded), with its own reason where the
+    pipeline's message names its line (it names the first few)."""
+    inner = exc.message.split(" could be loaded (", 1)[-1].rsplit(")", 1)[0]
+    parts = LINE_REASON.split(inner)  # ["", line, reason, line, reason, ...]
+    by_line = {int(parts[i]): parts[i + 1] for i in range(1, len(parts) - 1, 2)}
+    rejected = []
+    for line, (index, _) in enumerate(good, start=HEADER_LINES + 1):
+        reason = by_line.get(line, "not loaded: no row of this upload could be loaded")
+        rejected.append({"row": index, "reason": reason})
+    return rejected
