@@ -226,3 +226,29 @@ def test_an_unknown_user_costs_a_full_password_check(
         api.client.post("/auth/token", json={"username": name, "password": "wrong-pass"})
     # both paths verify one argon2id hash (the dummy one for the unknown user)
     assert checked == ["$argon2id$", "$argon2id$"]
+
+
+def test_deactivating_a_user_ends_their_access_at_once(api: Api) -> None:
+    admin = api.user("root", "admin")
+    ana = api.user("ana", "viewer")
+    pair = api.client.post("/auth/token", json={"username": "ana", "password": PASSWORD}).json()
+    assert api.client.get("/me", headers=ana).status_code == 200
+    changed = api.client.patch("/users/ana", json={"is_active": False}, headers=admin)
+    assert (changed.json()["username"], changed.json()["is_active"]) == ("ana", False)
+    assert api.client.get("/me", headers=ana).status_code == 401  # the unexpired token too
+    refreshed = api.client.post("/auth/refresh", json={"refresh_token": pair["refresh_token"]})
+    assert refreshed.status_code == 401
+    promoted = api.client.patch("/users/root", json={"role": "viewer"}, headers=admin)
+    assert promoted.json()["detail"] == "admins cannot demote or deactivate themselves"
+
+
+def test_an_expired_refresh_token_is_refused(api: Api) -> None:
+    from adlens.appdb.models import RefreshToken
+
+    api.user("ana")
+    pair = api.client.post("/auth/token", json={"username": "ana", "password": PASSWORD}).json()
+    with api.services.app_db.session() as session:
+        for row in session.query(RefreshToken).all():
+            row.expires_at = datetime.now(UTC) - timedelta(seconds=1)
+    response = api.client.post("/auth/refresh", json={"refresh_token": pair["refresh_token"]})
+    assert (response.status_code, response.json()["code"]) == (401, "invalid_token")

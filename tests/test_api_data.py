@@ -324,3 +324,34 @@ def test_when_no_row_loads_each_row_still_gets_its_reason(api: Api) -> None:
         "report": None,
     }
     assert api.client.get("/ingests", headers=api.login("ana")).json() == {"data": [], "total": 0}
+
+
+def test_audit_records_past_retention_are_pruned(api: Api) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from sqlalchemy import insert, select
+
+    from adlens.appdb.models import AuditRecord
+
+    old = {
+        "request_id": "old",
+        "principal": "x",
+        "workspace": "default",
+        "method": "GET",
+        "route": "/me",
+        "status": 200,
+        "latency_ms": 1.0,
+        "client_ip": None,
+    }
+    with api.services.app_db.session() as session:
+        session.execute(
+            insert(AuditRecord),
+            [
+                {**old, "at": datetime.now(UTC) - timedelta(days=91)},
+                {**old, "request_id": "recent", "at": datetime.now(UTC) - timedelta(days=89)},
+            ],
+        )
+    assert api.services.audit.prune() == 1
+    with api.services.app_db.session() as session:
+        kept = session.scalars(select(AuditRecord.request_id)).all()
+    assert list(kept) == ["recent"]

@@ -115,6 +115,15 @@ def test_readme_http_example_runs_against_a_real_server(tmp_path: Path, app_db_u
         assert locked.returncode == 2
         assert "is open for writing in another process" in locked.stderr
         assert "stop that process (for example a running `adlens serve`)" in locked.stderr
+        second = subprocess.run(
+            [ADLENS, "serve", "--port", str(free_port())],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert second.returncode == 2  # a second server does not crash-loop on the lock
+        assert "is open for writing in another process" in second.stderr
 
 
 def self_signed(tmp_path: Path) -> tuple[Path, Path]:
