@@ -7,7 +7,7 @@ the route's rate class, per principal and per client IP.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import Depends, Request, Response
@@ -25,8 +25,8 @@ bearer = HTTPBearer(auto_error=False, description="An access token or an API key
 api_key_header = APIKeyHeader(name="X-API-Key", auto_error=False, description="An API key.")
 
 
-def get_services(request: Request) -> Services:
-    """The app's services."""
+async def get_services(request: Request) -> Services:
+    """The app's services (async: trivial work needs no trip to the threadpool)."""
     services: Services = request.app.state.services
     return services
 
@@ -142,8 +142,8 @@ class Public:
             spend(services, response, self.rate_class, f"ip:{client_ip(request)}")
 
 
-def reading_store(services: ServicesDep) -> Iterator[Store]:
-    """The store on a cursor of its own for this request."""
+async def reading_store(services: ServicesDep) -> AsyncIterator[Store]:
+    """The store on a cursor of its own for this request (opening a cursor does not block)."""
     with services.reading() as store:
         yield store
 
