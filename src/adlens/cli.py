@@ -758,3 +758,6 @@ app.add_typer(campaigns_app, name="campaigns")
 from adlens.cli_ml import register as _register_ml  # noqa: E402  (uses the helpers above)
 
 _register_ml(app)
+from adlens.cli_api import register as _register_api  # noqa: E402
+
+_register_api(app)
