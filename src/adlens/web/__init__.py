@@ -7,7 +7,7 @@ role cannot use.
 
 >>> from adlens.web import router
 >>> sorted(route.path for route in router.routes)[:3]
-['/', '/anomalies', '/campaigns']
+['/', '/login', '/static/{path:path}']
 """
 
 from adlens.web.routes import PAGES, STATIC_DIR, TEMPLATES_DIR, router

@@ -1,5 +1,8 @@
 """Routes of the dashboard: one HTML page per view, the login page and the static files.
 
+The overview is ``/``; the other pages live under ``/ui/`` because the API owns the bare
+names (``GET /anomalies`` answers JSON).
+
 Static files are served by a plain route rather than a mounted app so that the router can
 be included in any FastAPI app with ``app.include_router(router)`` and bring them along.
 """
@@ -54,9 +57,9 @@ class Page:
 
 PAGES = (
     Page("overview", "/", "Overview", "overview.html"),
-    Page("anomalies", "/anomalies", "Anomalies", "anomalies.html"),
-    Page("campaigns", "/campaigns", "Campaigns", "campaigns.html"),
-    Page("data", "/data", "Data", "data.html"),
+    Page("anomalies", "/ui/anomalies", "Anomalies", "anomalies.html"),
+    Page("campaigns", "/ui/campaigns", "Campaigns", "campaigns.html"),
+    Page("data", "/ui/data", "Data", "data.html"),
 )
 LOGIN = Page("login", "/login", "Sign in", "login.html")
 

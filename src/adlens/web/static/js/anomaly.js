@@ -1,6 +1,7 @@
 // Anomalies shared by the Overview and Anomalies pages: loading them and explaining one.
 import { ApiError, api } from "./api.js";
 import { MEASURES } from "./format.js";
+import { platformLabel } from "./filters.js";
 import { el } from "./ui.js";
 
 // {rows, available, message}: available is false when the server has no /anomalies route.
@@ -22,7 +23,7 @@ export function metricLabel(metric) {
 }
 
 export function entity(row) {
-  return [row.platform, row.account_id, row.campaign_name].filter(Boolean).join(" · ") || "all platforms";
+  return [row.platform && platformLabel(row.platform), row.account_id, row.campaign_name].filter(Boolean).join(" · ") || "all platforms";
 }
 
 export function summary(row, fmt) {

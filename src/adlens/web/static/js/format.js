@@ -30,6 +30,7 @@ export function formatter(me) {
   const locale = safeLocale(me.locale) || navigator.language || "en-US";
   const currency = /^[A-Z]{3}$/.test(me.currency || "") ? me.currency : "USD";
   const money = new Intl.NumberFormat(locale, { style: "currency", currency });
+  const moneyWhole = new Intl.NumberFormat(locale, { style: "currency", currency, maximumFractionDigits: 0 });
   const moneyShort = new Intl.NumberFormat(locale, { style: "currency", currency, notation: "compact", maximumFractionDigits: 1 });
   const integer = new Intl.NumberFormat(locale, { maximumFractionDigits: 0 });
   const compact = new Intl.NumberFormat(locale, { notation: "compact", maximumFractionDigits: 1 });
@@ -55,6 +56,12 @@ export function formatter(me) {
       if (value === null || value === undefined || Number.isNaN(value)) return none;
       const format = (MEASURES[name] || {}).format || "number";
       return byFormat[format](Number(value));
+    },
+    // Tiles: whole currency units from 1,000 up (cents there are noise, and space is short).
+    tile(name, value) {
+      const format = (MEASURES[name] || {}).format;
+      if (format === "currency" && value !== null && value !== undefined && Math.abs(value) >= 1000) return moneyWhole.format(value);
+      return this.measure(name, value);
     },
     short(name, value) {
       if (value === null || value === undefined) return none;

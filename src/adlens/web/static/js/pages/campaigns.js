@@ -32,7 +32,7 @@ export async function start({ me, fmt }) {
       return r.gap_flag ? el("span", { class: "badge bad", title: r.gap_explanation || "", text: `${text} ⚠` }) : text;
     };
     const columns = [
-      { key: "canonical_campaign", label: "Campaign" },
+      { key: "canonical_campaign", label: "Campaign", wrap: true, render: (r) => el("div", {}, r.canonical_campaign, r.gap_flag && r.gap_explanation ? el("p", { class: "small muted gap-note", text: r.gap_explanation }) : null) },
       { key: "platforms", label: "Platforms", render: (r) => (r.platforms || []).map(platformLabel).join(", "), sort: (r) => (r.platforms || []).length },
       { key: "spend", label: "Spend", num: true, render: (r) => fmt.money(r.spend) },
       { key: "clicks", label: "Clicks", num: true, render: (r) => fmt.integer(r.clicks) },
@@ -43,7 +43,6 @@ export async function start({ me, fmt }) {
       { key: "ga4_conversions", label: "GA4 conversions", num: true, render: (r) => fmt.number(r.ga4_conversions) },
       { key: "ga4_revenue", label: "GA4 revenue", num: true, render: (r) => fmt.money(r.ga4_revenue) },
       { key: "click_session_gap", label: "Sessions vs clicks", num: true, render: gap },
-      { key: "gap_explanation", label: "Reconciliation", wrap: true, sortable: false, render: (r) => (r.gap_flag ? r.gap_explanation || "" : "in line") },
     ];
     const table = document.getElementById("consolidated-table");
     if (!table._sort || !table._sort.key) table._sort = { key: "spend", dir: "descending" };

@@ -68,7 +68,9 @@ export async function start({ fmt }) {
     const row = answer.data[0] || {};
     for (const tile of document.querySelectorAll(".kpi")) {
       const key = tile.dataset.measure;
-      tile.querySelector("[data-value]").textContent = fmt.measure(key, row[key]);
+      const shown = tile.querySelector("[data-value]");
+      shown.textContent = fmt.tile(key, row[key]);
+      shown.title = fmt.measure(key, row[key]);
       const change = tile.querySelector("[data-change]");
       const value = row[`${key}_change`];
       change.className = "kpi-change";
@@ -191,8 +193,15 @@ function nextBucketBound(labels, index) {
   return index + 1 < labels.length ? labels[index + 1] : "9999-12-31";
 }
 
+// A resolved range is [start, end): a midnight end means the day before is the last one.
 function describeRange(range, fmt) {
-  if (Array.isArray(range)) return `${fmt.date(String(range[0]).slice(0, 10))} – ${fmt.date(String(range[1]).slice(0, 10))}`;
-  if (range && range.start) return `${fmt.date(String(range.start).slice(0, 10))} – ${fmt.date(String(range.end).slice(0, 10))}`;
-  return "the previous period";
+  if (!range || !range.start) return "the previous period";
+  const end = String(range.end);
+  let last = end.slice(0, 10);
+  if (end.slice(11, 19) === "00:00:00") {
+    const day = new Date(`${last}T00:00:00Z`);
+    day.setUTCDate(day.getUTCDate() - 1);
+    last = day.toISOString().slice(0, 10);
+  }
+  return `${fmt.date(String(range.start).slice(0, 10))} – ${fmt.date(last)}`;
 }
