@@ -692,3 +692,8 @@ def metrics_load(
 def version() -> None:
     """Print the adlens version."""
     out.print(__version__)
+
+
+from adlens.cli_api import register as _register_api  # noqa: E402
+
+_register_api(app)

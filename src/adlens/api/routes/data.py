@@ -1,0 +1,237 @@
+"""Uploads (JSON rows or an export file) and the record of past loads."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, File, Query, UploadFile
+from fastapi import Path as PathParam
+from pydantic import BaseModel, Field
+
+from adlens.api.deps import Require, ServicesDep, StoreDep
+from adlens.api.problems import responses
+from adlens.appdb.accounts import Principal
+from adlens.core.errors import InvalidInputError
+from adlens.errors import NotFoundError
+from adlens.ingest import ingest_file
+from adlens.ingest.rows import ingest_rows
+
+router = APIRouter(tags=["data"])
+Uploader = Annotated[Principal, Depends(Require("upload", "upload"))]
+Reader = Annotated[Principal, Depends(Require("read"))]
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+SAFE_NAME = re.compile(r"[^A-Za-z0-9._ -]+")
+SUFFIXES = (".csv", ".tsv", ".txt", ".xlsx")
+INGEST_COLUMNS = (
+    "ingest_id, workspace, source_file, platform, target_table, status, started_at, "
+    "finished_at, rows_read, rows_loaded, rows_rejected, rows_replaced, rows_changed, "
+    "period_start, period_end, quality_score"
+)
+
+
+def safe_cell(value: Any) -> Any:
+    """Text that a spreadsheet would run as a formula, prefixed with ``'`` (numbers kept).
+
+    >>> safe_cell("=HYPERLINK(1)"), safe_cell("-12.5"), safe_cell("Summer")
+    ("'=HYPERLINK(1)", '-12.5', 'Summer')
+    """
+    if not isinstance(value, str) or not value.startswith(FORMULA_START):
+        return value
+    try:
+        float(value)
+    except ValueError:
+        return "'" + value
+    return value
+
+
+class RowsUpload(BaseModel):
+    data_type: str = Field(
+        max_length=40,
+        description="meta_ads, google_ads, tiktok_ads, linkedin_ads, microsoft_ads or ga4.",
+    )
+    data: list[Any] = Field(
+        max_length=100_000,
+        description="Rows keyed by the platform's export headers or unified field names.",
+    )
+
+
+class RowsResult(BaseModel):
+    data_type: str
+    platform: str
+    ingest_id: int | None
+    loaded: int
+    rejected: list[dict[str, Any]]
+    ignored_fields: list[str]
+    report: dict[str, Any] | None
+
+
+@router.post(
+    "/data/upload",
+    response_model=RowsResult,
+    responses=responses(400, 401, 403, 413, 422, 429, 503),
+    summary="Load rows sent as JSON",
+)
+def upload_rows(body: RowsUpload, principal: Uploader, services: ServicesDep) -> RowsResult:
+    """Check each row, load the good ones through the normal pipeline, list the rejected.
+
+    Rows are keyed by the platform's export headers (``"Amount spent"``) or unified field
+    names (``"spend"``). ``rejected`` holds ``{row, reason}`` with ``row`` the index in
+    ``data``; a row the pipeline rejects keeps the pipeline's reason.
+    """
+    with services.writing() as store:
+        outcome = ingest_rows(
+            store,
+            body.data_type,
+            body.data,
+            workspace=principal.workspace,
+            settings=services.settings,
+        )
+    result = outcome.to_dict()
+    if result["report"]:
+        services.metrics.observe_ingest(result["report"])
+        result["report"] = _safe_report(result["report"])
+    result["rejected"] = [{**r, "reason": safe_cell(r["reason"])} for r in result["rejected"]]
+    return RowsResult(**result)
+
+
+@router.post(
+    "/data/upload/file",
+    responses=responses(400, 401, 403, 413, 422, 429, 503),
+    summary="Load an export file (CSV, TSV, XLSX)",
+)
+def upload_file(
+    file: Annotated[UploadFile, File(description="An export of any supported platform.")],
+    principal: Uploader,
+    services: ServicesDep,
+) -> dict[str, Any]:
+    """Load one export, detected like ``adlens ingest``; returns the ingest report.
+
+    The file is streamed to disk (never held whole in memory); its size limit is
+    ``ADLENS_MAX_UPLOAD_BYTES``.
+    """
+    name = SAFE_NAME.sub("_", Path(file.filename or "upload.csv").name).strip(" .") or "upload"
+    if not name.lower().endswith(SUFFIXES):
+        raise InvalidInputError(
+            f"{name!r} is not a CSV, TSV or XLSX file", hint="upload an export as .csv/.tsv/.xlsx"
+        )
+    with tempfile.TemporaryDirectory(prefix="adlens-upload-") as tmp:
+        path = Path(tmp) / name
+        with path.open("wb") as target:
+            shutil.copyfileobj(file.file, target, 1 << 20)
+        with services.writing() as store:
+            report = ingest_file(
+                store, path, workspace=principal.workspace, settings=services.settings
+            ).to_dict()
+    report["file"] = name
+    services.metrics.observe_ingest(report)
+    return _safe_report(report)
+
+
+def _safe_report(report: dict[str, Any]) -> dict[str, Any]:
+    report = dict(report)
+    report["file"] = Path(str(report.get("file", ""))).name
+    if isinstance(report.get("detection"), dict) and "file" in report["detection"]:
+        report["detection"] = {**report["detection"], "file": report["file"]}
+    report["first_rejects"] = [
+        {k: safe_cell(v) for k, v in r.items()} for r in report.get("first_rejects", [])
+    ]
+    return report
+
+
+class IngestList(BaseModel):
+    data: list[dict[str, Any]]
+    total: int
+
+
+class IngestDetail(BaseModel):
+    ingest: dict[str, Any]
+    quality: dict[str, Any]
+    rejects: dict[str, Any]
+
+
+@router.get(
+    "/ingests",
+    response_model=IngestList,
+    responses=responses(401, 403, 422, 429),
+    summary="The workspace's loads, newest first",
+)
+def list_ingests(
+    principal: Reader,
+    store: StoreDep,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    offset: Annotated[int, Query(ge=0, le=1_000_000_000)] = 0,
+) -> IngestList:
+    """Loads of the caller's workspace with their counts and quality score."""
+    rows = store.query(
+        f"SELECT {INGEST_COLUMNS} FROM ingests WHERE workspace = ? "
+        "ORDER BY ingest_id DESC LIMIT ? OFFSET ?",
+        [principal.workspace, limit, offset],
+    )
+    total = store.query(
+        "SELECT count(*) AS n FROM ingests WHERE workspace = ?", [principal.workspace]
+    )[0]["n"]
+    return IngestList(data=[_jsonable(r) for r in rows], total=int(total))
+
+
+@router.get(
+    "/ingests/{ingest_id}",
+    response_model=IngestDetail,
+    responses=responses(401, 403, 404, 422, 429),
+    summary="One load: counts, quality report and rejected rows",
+)
+def get_ingest(
+    ingest_id: Annotated[int, PathParam(ge=0, le=2**62)],
+    principal: Reader,
+    store: StoreDep,
+    rejects_limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    rejects_offset: Annotated[int, Query(ge=0, le=1_000_000_000)] = 0,
+) -> IngestDetail:
+    """A load of the caller's workspace (another workspace's loads are not found)."""
+    rows = store.query(
+        f"SELECT {INGEST_COLUMNS}, quality, warnings FROM ingests "
+        "WHERE ingest_id = ? AND workspace = ?",
+        [ingest_id, principal.workspace],
+    )
+    if not rows:
+        raise NotFoundError(
+            f"no ingest {ingest_id} in this workspace", hint="GET /ingests lists the loads"
+        )
+    row = rows[0]
+    quality = json.loads(row.pop("quality") or "{}")
+    warnings = json.loads(row.pop("warnings") or "{}")
+    rejects = store.query(
+        "SELECT source_row AS line, reason, raw FROM rejects WHERE ingest_id = ? "
+        "AND workspace = ? ORDER BY source_row NULLS LAST LIMIT ? OFFSET ?",
+        [ingest_id, principal.workspace, rejects_limit, rejects_offset],
+    )
+    total = store.query(
+        "SELECT count(*) AS n FROM rejects WHERE ingest_id = ? AND workspace = ?",
+        [ingest_id, principal.workspace],
+    )[0]["n"]
+    ingest = _jsonable(row)
+    if isinstance(warnings, dict):
+        ingest.update({k: v for k, v in warnings.items() if k not in ingest})
+    return IngestDetail(
+        ingest=ingest,
+        quality={
+            "score": quality.get("score"),
+            "dimensions": quality.get("dimensions", {}),
+            "recommendations": quality.get("recommendations", []),
+        },
+        rejects={
+            "data": [{k: safe_cell(v) for k, v in r.items()} for r in rejects],
+            "total": int(total),
+        },
+    )
+
+
+def _jsonable(row: dict[str, Any]) -> dict[str, Any]:
+    out = {k: v.isoformat() if hasattr(v, "isoformat") else v for k, v in row.items()}
+    if "source_file" in out:  # uploads are staged under a temporary directory: name only
+        out["source_file"] = Path(str(out["source_file"])).name
+    return out
