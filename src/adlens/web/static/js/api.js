@@ -102,7 +102,7 @@ export async function logout() {
       body: JSON.stringify({ refresh_token: session.refresh_token }),
     }).catch(() => {});
   }
-  toLogin();
+  location.assign("/login");
 }
 
 export function toLogin() {

@@ -71,6 +71,7 @@ export async function start({ fmt }) {
       const shown = tile.querySelector("[data-value]");
       shown.textContent = fmt.tile(key, row[key]);
       shown.title = fmt.measure(key, row[key]);
+      shown.dataset.raw = row[key] ?? "";
       const change = tile.querySelector("[data-change]");
       const value = row[`${key}_change`];
       change.className = "kpi-change";
