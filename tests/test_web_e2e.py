@@ -408,3 +408,30 @@ def test_theme_toggle_and_phone_layout(open_page: Any) -> None:
     page.wait_for_timeout(200)
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
     shot(page, "overview-phone")
+
+
+def test_pages_say_so_when_the_server_has_no_ml_routes(
+    browser: Any, demo_db: Path, tmp_path: Path, console: Console
+) -> None:
+    # The browser logs each 404 it receives; these three are the point of this test.
+    console.allowed.append(
+        re.compile(r"status of 404 .*@ \S+/(anomalies\?|campaigns/consolidated\?|campaign-map$)")
+    )
+    with live_server(tmp_path / "bare", demo_db) as bare:
+        context = browser.new_context(viewport={"width": 1280, "height": 900})
+        page = console.watch(context.new_page())
+        login(page, bare.url, "ana", "/ui/anomalies")
+        assert page.locator("#anomalies-state").inner_text() == (
+            "Anomaly detection is not available on this server (GET /anomalies answered 404). "
+            "Once it runs, the incidents it finds are listed here."
+        )
+        assert page.locator("#anomalies-table tbody tr").count() == 0
+        page.get_by_role("link", name="Campaigns").click()
+        wait_ready(page)
+        states = page.locator("#consolidated-state, #map-state").all_inner_texts()
+        assert states == [
+            "The cross-platform campaign view is not available on this server "
+            "(GET /campaigns/consolidated answered 404).",
+            "Campaign matching is not available on this server (GET /campaign-map answered 404).",
+        ]
+        context.close()
