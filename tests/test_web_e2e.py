@@ -9,6 +9,7 @@ console error or uncaught exception; screenshots go to test-artifacts/.
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterator
 from datetime import date, timedelta
@@ -54,7 +55,10 @@ def server(demo_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
 def browser() -> Iterator[Any]:
     executable = find_chromium()
     if executable is None:
-        pytest.skip("Chromium is not at /usr/bin/chromium and apt-get could not install it")
+        reason = "Chromium is not at /usr/bin/chromium and apt-get could not install it"
+        if os.environ.get("ADLENS_TEST_REQUIRE_BROWSER"):
+            pytest.fail(f"{reason} (required here: ADLENS_TEST_REQUIRE_BROWSER is set)")
+        pytest.skip(reason)
     with sync_api.sync_playwright() as playwright:
         launched = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
         yield launched
