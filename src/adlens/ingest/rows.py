@@ -58,12 +58,12 @@ def platform_of(data_type: str) -> str:
     >>> platform_of("meta_ads"), platform_of("ga4")
     ('meta', 'ga4')
     """
+    known = sorted(k for k, v in DATA_TYPES.items() if v is not None and k != "all")
     platform = DATA_TYPES.get(data_type)
     if platform is None or data_type == "all":
-        hint = did_you_mean(data_type, [k for k in DATA_TYPES if k != "all"])
+        hint = did_you_mean(data_type, known)
         raise QueryError(
-            f"unknown data_type {data_type!r}.{hint} Use one of "
-            + ", ".join(sorted(k for k in DATA_TYPES if k != "all")),
+            f"unknown data_type {data_type!r}.{hint} Use one of " + ", ".join(known),
             where={"field": "data_type"},
         )
     return platform
@@ -105,9 +105,8 @@ def ingest_rows(
             }
             ignored.update(k for k in row if normalize_header(k) not in known)
             if not mapped:
-                reason = f"none of its fields is a {adapter.title} field" + did_you_mean(
-                    str(next(iter(row), "")), adapter.fields
-                )
+                fields = ", ".join(str(k) for k in list(row)[:5])
+                reason = f"none of its fields ({fields}) is a {adapter.title} field"
             else:
                 good.append((index, mapped))
         if reason is not None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import re
 import shutil
@@ -47,6 +49,22 @@ def safe_cell(value: Any) -> Any:
     except ValueError:
         return "'" + value
     return value
+
+
+def safe_raw(line: Any) -> Any:
+    """A rejected row's text with every formula cell escaped (see ``safe_cell``).
+
+    >>> print(safe_raw('"=HYPERLINK(""x"")",=1+1,5'))
+    "'=HYPERLINK(""x"")",'=1+1,5
+    """
+    if not isinstance(line, str):
+        return line
+    cells = next(csv.reader([line]), [])
+    if not any(isinstance(safe_cell(c), str) and safe_cell(c) != c for c in cells):
+        return line
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="").writerow([safe_cell(c) for c in cells])
+    return buffer.getvalue()
 
 
 class RowsUpload(BaseModel):
@@ -138,7 +156,8 @@ def _safe_report(report: dict[str, Any]) -> dict[str, Any]:
     if isinstance(report.get("detection"), dict) and "file" in report["detection"]:
         report["detection"] = {**report["detection"], "file": report["file"]}
     report["first_rejects"] = [
-        {k: safe_cell(v) for k, v in r.items()} for r in report.get("first_rejects", [])
+        {**r, "raw": safe_raw(r.get("raw")), "reason": safe_cell(r.get("reason"))}
+        for r in report.get("first_rejects", [])
     ]
     return report
 
@@ -224,7 +243,8 @@ def get_ingest(
             "recommendations": quality.get("recommendations", []),
         },
         rejects={
-            "data": [{k: safe_cell(v) for k, v in r.items()} for r in rejects],
+            "data": [{**r, "raw": safe_raw(r["raw"]), "reason": safe_cell(r["reason"])}
+                     for r in rejects],
             "total": int(total),
         },
     )
