@@ -49,6 +49,9 @@ export async function start({ fmt }) {
     } else if (!rows.length) {
       setState("anomalies-state", "No anomalies in this period: every metric stayed inside its expected range, or detection has not run on the latest data yet.");
     }
+    if (view.filters.channel && rows.length) {
+      setState("anomalies-state", "Anomalies are found per platform, account and campaign: the channel filter does not narrow this list.");
+    }
     const metrics = [...new Set(["spend", ...rows.map((r) => r.metric).filter((m) => m in MEASURES)])];
     const chosen = metrics.includes(view.measure) ? view.measure : metrics.includes(rows[0]?.metric) ? rows[0].metric : "spend";
     measureSelect.replaceChildren(...metrics.map((m) => el("option", { value: m, text: metricLabel(m) })));

@@ -47,6 +47,9 @@ export async function start({ me, fmt }) {
     const table = document.getElementById("consolidated-table");
     if (!table._sort || !table._sort.key) table._sort = { key: "spend", dir: "descending" };
     renderTable(table, columns, rows);
+    if (view.filters.channel || view.filters.account_id) {
+      setState("consolidated-state", "Campaigns are consolidated across accounts and channels: the account and channel filters do not narrow this table.");
+    }
     if (!rows.length) setState("consolidated-state", "No campaigns in this period. Load ad exports (and GA4 for the reconciliation) on the Data page.");
   }
 
