@@ -34,6 +34,7 @@ export function formatter(me) {
   const moneyShort = new Intl.NumberFormat(locale, { style: "currency", currency, notation: "compact", maximumFractionDigits: 1 });
   const integer = new Intl.NumberFormat(locale, { maximumFractionDigits: 0 });
   const compact = new Intl.NumberFormat(locale, { notation: "compact", maximumFractionDigits: 1 });
+  const compactPrecise = new Intl.NumberFormat(locale, { notation: "compact", maximumFractionDigits: 2 });
   const number = new Intl.NumberFormat(locale, { maximumFractionDigits: 1 });
   const percent = new Intl.NumberFormat(locale, { style: "percent", maximumFractionDigits: 2 });
   const change = new Intl.NumberFormat(locale, { style: "percent", maximumFractionDigits: 1, signDisplay: "exceptZero" });
@@ -57,10 +58,13 @@ export function formatter(me) {
       const format = (MEASURES[name] || {}).format || "number";
       return byFormat[format](Number(value));
     },
-    // Tiles: whole currency units from 1,000 up (cents there are noise, and space is short).
+    // Tiles are narrow: whole currency units from 1,000 up, counts compact from 10 million
+    // (the exact value is the tile's tooltip).
     tile(name, value) {
       const format = (MEASURES[name] || {}).format;
-      if (format === "currency" && value !== null && value !== undefined && Math.abs(value) >= 1000) return moneyWhole.format(value);
+      if (value === null || value === undefined) return none;
+      if (format === "currency" && Math.abs(value) >= 1000) return moneyWhole.format(value);
+      if ((format === "integer" || format === "number") && Math.abs(value) >= 1e7) return compactPrecise.format(value);
       return this.measure(name, value);
     },
     short(name, value) {

@@ -35,7 +35,10 @@ export async function start({ me, fmt }) {
       { key: "finished_at", label: "Loaded", render: (r) => fmt.dateTime(r.finished_at) },
     ];
     renderTable(document.getElementById("ingests-table"), columns, rows, {
-      onRow: (tr, row) => tr.classList.toggle("selected", row.ingest_id === selected),
+      onRow: (tr, row) => {
+        tr.dataset.ingest = String(row.ingest_id);
+        tr.classList.toggle("selected", row.ingest_id === selected);
+      },
     });
     if (!rows.length) setState("ingests-state", canDo(me.role, "analyst") ? "Nothing loaded yet. Upload an export above, or run `adlens ingest FILE`." : "Nothing loaded yet. An analyst can upload exports here.");
     pager(answer.total ?? rows.length);
@@ -81,7 +84,7 @@ export async function start({ me, fmt }) {
       { key: "reason", label: "Reason", wrap: true },
       { key: "raw", label: "Row as exported", wrap: true, render: (r) => el("code", { text: r.raw ?? r.raw_text ?? r.text ?? "" }) },
     ], rejects.data || []);
-    document.querySelectorAll("#ingests-table tbody tr").forEach((tr) => tr.classList.remove("selected"));
+    for (const tr of document.querySelectorAll("#ingests-table tbody tr")) tr.classList.toggle("selected", tr.dataset.ingest === String(id));
   }
 
   function rejectsPager(total, id) {
