@@ -24,12 +24,30 @@ from .test_query_postgres import connect as pg_connect
 PASSWORD = "correct horse battery"
 SECRET = "s" * 48
 META_ROWS: list[dict[str, Any]] = [
-    {"date": "2024-01-01", "campaign_name": "Summer", "spend": 12.5, "impressions": 1000,
-     "clicks": 20, "currency": "USD"},
-    {"date": "2024-01-02", "campaign_name": "Summer", "spend": 7.25, "impressions": 500,
-     "clicks": 3, "currency": "USD"},
-    {"date": "2024-01-02", "campaign_name": "Winter", "spend": 30, "impressions": 900,
-     "clicks": 9, "currency": "USD"},
+    {
+        "date": "2024-01-01",
+        "campaign_name": "Summer",
+        "spend": 12.5,
+        "impressions": 1000,
+        "clicks": 20,
+        "currency": "USD",
+    },
+    {
+        "date": "2024-01-02",
+        "campaign_name": "Summer",
+        "spend": 7.25,
+        "impressions": 500,
+        "clicks": 3,
+        "currency": "USD",
+    },
+    {
+        "date": "2024-01-02",
+        "campaign_name": "Winter",
+        "spend": 30,
+        "impressions": 900,
+        "clicks": 9,
+        "currency": "USD",
+    },
 ]
 
 
@@ -56,10 +74,27 @@ def redis_url() -> str:
         client.ping()
     except redis.ConnectionError:
         subprocess.run(
-            ["redis-server", "--daemonize", "yes", "--bind", "127.0.0.1", "-::1", "--port",
-             "6379", "--save", "", "--appendonly", "no", "--dir", "/var/lib/redis",
-             "--logfile", "/var/log/redis/ci.log"],
-            check=False, capture_output=True, timeout=30,
+            [
+                "redis-server",
+                "--daemonize",
+                "yes",
+                "--bind",
+                "127.0.0.1",
+                "-::1",
+                "--port",
+                "6379",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                "/var/lib/redis",
+                "--logfile",
+                "/var/log/redis/ci.log",
+            ],
+            check=False,
+            capture_output=True,
+            timeout=30,
         )
         time.sleep(1)
         client.ping()

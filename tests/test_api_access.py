@@ -57,8 +57,12 @@ BODIES: dict[tuple[str, str], Any] = {
     ("POST", "/keys"): {"name": "k"},
     ("PATCH", "/users/{username}"): {"role": "viewer"},
 }
-PATHS = {"/ingests/{ingest_id}": "/ingests/1", "/v1/custom-metrics/{name}": "/v1/custom-metrics/nope",
-         "/users/{username}": "/users/nobody", "/keys/{key_id}": "/keys/nokey"}
+PATHS = {
+    "/ingests/{ingest_id}": "/ingests/1",
+    "/v1/custom-metrics/{name}": "/v1/custom-metrics/nope",
+    "/users/{username}": "/users/nobody",
+    "/keys/{key_id}": "/keys/nokey",
+}
 
 
 def declared_rules(app: Any) -> dict[tuple[str, str], str | None]:
@@ -100,7 +104,10 @@ def test_each_role_gets_what_the_rule_allows(api: Api, role: str) -> None:
         if path == "/v1/events":
             continue  # a stream: its rule is checked in test_events_need_read below
         url = PATHS.get(path, path)
-        body = BODIES.get((method, path), {"refresh_token": "x"} if path.startswith("/auth/") and path != "/auth/token" else None)
+        body = BODIES.get(
+            (method, path),
+            {"refresh_token": "x"} if path.startswith("/auth/") and path != "/auth/token" else None,
+        )
         if path == "/auth/token":
             body = {"username": "nobody", "password": "wrong-pass"}
         response = api.client.request(method, url, json=body, headers=headers)
@@ -113,7 +120,11 @@ def test_each_role_gets_what_the_rule_allows(api: Api, role: str) -> None:
         elif scope in ALLOWED[role]:
             assert response.status_code not in (401, 403), (role, method, path, response.text)
         else:
-            assert (response.status_code, response.json()["code"]) == (403, "forbidden"), (role, method, path)
+            assert (response.status_code, response.json()["code"]) == (403, "forbidden"), (
+                role,
+                method,
+                path,
+            )
 
 
 def test_events_need_read(api: Api) -> None:
@@ -123,35 +134,88 @@ def test_events_need_read(api: Api) -> None:
 def test_no_workspace_reads_or_changes_another(api: Api) -> None:
     north = api.user("north-admin", "admin", workspace="north")
     south = api.user("south-admin", "admin", workspace="south")
-    loaded = api.client.post("/data/upload", json={"data_type": "meta_ads", "data": META_ROWS}, headers=north)
+    loaded = api.client.post(
+        "/data/upload", json={"data_type": "meta_ads", "data": META_ROWS}, headers=north
+    )
     assert loaded.json()["loaded"] == 3
     ingest_id = loaded.json()["ingest_id"]
-    api.client.post("/v1/custom-metrics", json={"name": "north_only", "expression": "spend * 2"}, headers=north)
+    api.client.post(
+        "/v1/custom-metrics", json={"name": "north_only", "expression": "spend * 2"}, headers=north
+    )
     north_key = api.client.post("/keys", json={"name": "n"}, headers=north).json()["key_id"]
 
     # south sees nothing of north's data, metrics, keys, users or audit
     q = api.client.post("/v1/load", json={"measures": ["spend"]}, headers=south).json()
     assert q["data"] == [{"spend": None}]
-    spec = api.client.post("/query/dashboard", json={"metrics": [{"name": "total_spend"}]}, headers=south).json()
+    spec = api.client.post(
+        "/query/dashboard", json={"metrics": [{"name": "total_spend"}]}, headers=south
+    ).json()
     assert spec["data"] == [{"total_spend": None}]
     assert api.client.get("/ingests", headers=south).json() == {"data": [], "total": 0}
     assert api.client.get(f"/ingests/{ingest_id}", headers=south).status_code == 404
     assert api.client.get("/v1/custom-metrics", headers=south).json() == []
-    assert api.client.post("/v1/load", json={"measures": ["north_only"]}, headers=south).status_code == 400
+    assert (
+        api.client.post("/v1/load", json={"measures": ["north_only"]}, headers=south).status_code
+        == 400
+    )
     assert api.client.delete("/v1/custom-metrics/north_only", headers=south).status_code == 404
     assert api.client.get("/keys", headers=south).json() == []
     assert api.client.delete(f"/keys/{north_key}", headers=south).status_code == 404
-    assert [u["username"] for u in api.client.get("/users", headers=south).json()] == ["south-admin"]
-    assert api.client.patch("/users/north-admin", json={"role": "viewer"}, headers=south).status_code == 404
-    assert api.client.get("/v1/version", headers=south).json() == {"data_version": 0, "last_load_at": None}
+    assert [u["username"] for u in api.client.get("/users", headers=south).json()] == [
+        "south-admin"
+    ]
+    assert (
+        api.client.patch("/users/north-admin", json={"role": "viewer"}, headers=south).status_code
+        == 404
+    )
+    assert api.client.get("/v1/version", headers=south).json() == {
+        "data_version": 0,
+        "last_load_at": None,
+    }
     audit = api.client.get("/audit", headers=south).json()["data"]
     assert {r["workspace"] for r in audit} == {"south"}
     meta = api.client.get("/v1/meta", headers=south).json()
     assert "north_only" not in [m["name"] for m in meta["measures"]]
 
     # a south upload lands in south only; north's numbers are unchanged
-    api.client.post("/data/upload", json={"data_type": "meta_ads", "data": META_ROWS[:1]}, headers=south)
-    north_total = api.client.post("/v1/load", json={"measures": ["spend", "north_only"]}, headers=north).json()
+    api.client.post(
+        "/data/upload", json={"data_type": "meta_ads", "data": META_ROWS[:1]}, headers=south
+    )
+    north_total = api.client.post(
+        "/v1/load", json={"measures": ["spend", "north_only"]}, headers=north
+    ).json()
     assert north_total["data"] == [{"spend": 49.75, "north_only": 99.5}]
     south_total = api.client.post("/v1/load", json={"measures": ["spend"]}, headers=south).json()
     assert south_total["data"] == [{"spend": 12.5}]
+
+
+def test_openapi_documents_every_error_a_route_can_answer(api: Api) -> None:
+    spec = api.client.get("/openapi.json").json()
+    assert sorted(spec["components"]["schemas"]["Problem"]["required"]) == [
+        "code",
+        "detail",
+        "status",
+        "title",
+        "type",
+    ]
+    operations = {
+        (method.upper(), path): operation
+        for path, item in spec["paths"].items()
+        for method, operation in item.items()
+    }
+    assert set(operations) == set(RULES)
+    for (method, path), operation in operations.items():
+        codes = set(operation["responses"])
+        expected = set()
+        if RULES[(method, path)] is not None:
+            expected |= {"401", "403", "429"}
+        if "requestBody" in operation or operation.get("parameters"):
+            expected.add("422")
+        if "requestBody" in operation:
+            expected.add("413")
+        assert expected <= codes, (method, path, sorted(expected - codes))
+        for code in codes - {"200", "201", "204"}:
+            content = operation["responses"][code]["content"]
+            assert content["application/problem+json"]["schema"] == {
+                "$ref": "#/components/schemas/Problem"
+            }, (method, path, code)

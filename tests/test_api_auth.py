@@ -34,8 +34,13 @@ def test_login_returns_a_token_pair_and_me(api: Api) -> None:
     assert sorted(claims) == ["exp", "iat", "sub", "typ", "ws"]
     me = api.client.get("/me", headers={"Authorization": f"Bearer {body['access_token']}"})
     assert me.json() == {
-        "username": "ana", "role": "analyst", "workspace": "default", "currency": "USD",
-        "locale": "en-US", "kind": "user", "scopes": ["metrics", "query", "read", "upload"],
+        "username": "ana",
+        "role": "analyst",
+        "workspace": "default",
+        "currency": "USD",
+        "locale": "en-US",
+        "kind": "user",
+        "scopes": ["metrics", "query", "read", "upload"],
     }
 
 
@@ -44,13 +49,17 @@ def test_unknown_user_and_wrong_password_get_the_same_answer(api: Api) -> None:
     wrong = api.client.post("/auth/token", json={"username": "ana", "password": "nope-nope"})
     unknown = api.client.post("/auth/token", json={"username": "bob", "password": "nope-nope"})
     assert (wrong.status_code, unknown.status_code) == (401, 401)
-    assert problem(wrong) == problem(unknown) == {
-        "type": "https://adlens.dev/errors/invalid_credentials",
-        "title": "invalid credentials",
-        "status": 401,
-        "detail": "incorrect username or password",
-        "code": "invalid_credentials",
-    }
+    assert (
+        problem(wrong)
+        == problem(unknown)
+        == {
+            "type": "https://adlens.dev/errors/invalid_credentials",
+            "title": "invalid credentials",
+            "status": 401,
+            "detail": "incorrect username or password",
+            "code": "invalid_credentials",
+        }
+    )
     assert wrong.headers["content-type"] == "application/problem+json"
 
 
@@ -70,7 +79,10 @@ def test_refresh_rotates_and_reuse_revokes_the_family(api: Api) -> None:
 def test_logout_revokes_the_refresh_token(api: Api) -> None:
     api.user("ana")
     pair = api.client.post("/auth/token", json={"username": "ana", "password": PASSWORD}).json()
-    assert api.client.post("/auth/logout", json={"refresh_token": pair["refresh_token"]}).status_code == 204
+    assert (
+        api.client.post("/auth/logout", json={"refresh_token": pair["refresh_token"]}).status_code
+        == 204
+    )
     again = api.client.post("/auth/refresh", json={"refresh_token": pair["refresh_token"]})
     assert again.status_code == 401
 
@@ -78,7 +90,9 @@ def test_logout_revokes_the_refresh_token(api: Api) -> None:
 @pytest.mark.parametrize(
     "mutate",
     [
-        pytest.param(lambda c: {**c, "exp": datetime.now(UTC) - timedelta(minutes=1)}, id="expired"),
+        pytest.param(
+            lambda c: {**c, "exp": datetime.now(UTC) - timedelta(minutes=1)}, id="expired"
+        ),
         pytest.param(lambda c: {k: v for k, v in c.items() if k != "sub"}, id="no-sub"),
         pytest.param(lambda c: {k: v for k, v in c.items() if k != "iat"}, id="no-iat"),
         pytest.param(lambda c: {**c, "typ": "refresh"}, id="wrong-type"),
@@ -86,8 +100,12 @@ def test_logout_revokes_the_refresh_token(api: Api) -> None:
 )
 def test_bad_access_tokens_are_refused(api: Api, mutate) -> None:  # type: ignore[no-untyped-def]
     api.user("ana")
-    claims = {"sub": "1", "iat": datetime.now(UTC), "exp": datetime.now(UTC) + timedelta(minutes=5),
-              "typ": "access"}
+    claims = {
+        "sub": "1",
+        "iat": datetime.now(UTC),
+        "exp": datetime.now(UTC) + timedelta(minutes=5),
+        "typ": "access",
+    }
     token = jwt.encode(mutate(claims), SECRET, algorithm="HS256")
     response = api.client.get("/me", headers={"Authorization": f"Bearer {token}"})
     assert (response.status_code, response.json()["code"]) == (401, "invalid_token")
@@ -95,8 +113,12 @@ def test_bad_access_tokens_are_refused(api: Api, mutate) -> None:  # type: ignor
 
 def test_algorithm_is_pinned(api: Api) -> None:
     api.user("ana")
-    claims = {"sub": "1", "iat": datetime.now(UTC), "exp": datetime.now(UTC) + timedelta(minutes=5),
-              "typ": "access"}
+    claims = {
+        "sub": "1",
+        "iat": datetime.now(UTC),
+        "exp": datetime.now(UTC) + timedelta(minutes=5),
+        "typ": "access",
+    }
     none_token = jwt.encode(claims, None, algorithm="none")
     other_key = jwt.encode(claims, "x" * 40, algorithm="HS256")
     for token in (none_token, other_key):
@@ -113,7 +135,10 @@ def test_api_keys_work_by_both_headers_and_stop_when_revoked(api: Api) -> None:
     for headers in ({"X-API-Key": key}, {"Authorization": f"Bearer {key}"}):
         me = api.client.get("/me", headers=headers).json()
         assert (me["username"], me["role"], me["kind"]) == (
-            f"key:{created.json()['key_id']}", "viewer", "key")
+            f"key:{created.json()['key_id']}",
+            "viewer",
+            "key",
+        )
     listed = api.client.get("/keys", headers=admin).json()
     assert [k["key_id"] for k in listed] == [created.json()["key_id"]]
     assert "key" not in listed[0] and "digest" not in listed[0]
@@ -127,7 +152,9 @@ def test_key_scopes_narrow_and_expiry_ends_a_key(api: Api) -> None:
         "/keys", json={"name": "read", "role": "analyst", "scopes": ["read"]}, headers=admin
     ).json()["key"]
     assert api.client.get("/ingests", headers={"X-API-Key": narrow}).status_code == 200
-    refused = api.client.post("/v1/load", json={"measures": ["spend"]}, headers={"X-API-Key": narrow})
+    refused = api.client.post(
+        "/v1/load", json={"measures": ["spend"]}, headers={"X-API-Key": narrow}
+    )
     assert (refused.status_code, refused.json()["code"]) == (403, "forbidden")
     too_wide = api.client.post(
         "/keys", json={"name": "x", "role": "viewer", "scopes": ["upload"]}, headers=admin
@@ -144,16 +171,23 @@ def test_key_scopes_narrow_and_expiry_ends_a_key(api: Api) -> None:
 
 def test_failed_logins_are_throttled_per_account(tmp_path: Path, app_db_url: str) -> None:
     settings = api_settings(tmp_path, app_db_url, login_max_failures=3)
-    for api in build_api(settings):
-        api.user("ana")
+    for running in build_api(settings):
+        running.user("ana")
         codes = [
-            api.client.post("/auth/token", json={"username": "ana", "password": "wrong-pass"}).status_code
+            running.client.post(
+                "/auth/token", json={"username": "ana", "password": "wrong-pass"}
+            ).status_code
             for _ in range(4)
         ]
         assert codes == [401, 401, 401, 429]
-        locked = api.client.post("/auth/token", json={"username": "ana", "password": PASSWORD})
+        locked = running.client.post("/auth/token", json={"username": "ana", "password": PASSWORD})
         assert locked.status_code == 429 and int(locked.headers["Retry-After"]) >= 1
-        assert api.client.post("/auth/token", json={"username": "other", "password": "x" * 9}).status_code == 401
+        assert (
+            running.client.post(
+                "/auth/token", json={"username": "other", "password": "x" * 9}
+            ).status_code
+            == 401
+        )
 
 
 @pytest.mark.parametrize("key", ["change-me-development-only-secret-key", "short-key"])

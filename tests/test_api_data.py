@@ -7,8 +7,14 @@ from .conftest import EXPORTS
 
 __all__ = ["api", "app_db_url"]
 SPEC = {
-    "metrics": [{"name": "total_spend", "data_type": "meta_ads", "dimensions": ["campaign_name"],
-                 "aggregation_type": "sum"}],
+    "metrics": [
+        {
+            "name": "total_spend",
+            "data_type": "meta_ads",
+            "dimensions": ["campaign_name"],
+            "aggregation_type": "sum",
+        }
+    ],
     "time_range": {"start": "2024-01-01T00:00:00Z", "end": "2024-01-31T23:59:59Z"},
     "granularity": 86400,
 }
@@ -20,17 +26,27 @@ def test_json_rows_are_checked_one_by_one(api: Api) -> None:
         META_ROWS[0],
         {"date": "not a date", "campaign_name": "Summer", "spend": 1},
         "oops",
-        {"Day": "2024-01-02", "Campaign name": "Summer", "Amount spent": "7.25",
-         "Impressions": 500, "Link clicks": 3, "Currency": "USD", "Reach": 9},
+        {
+            "Day": "2024-01-02",
+            "Campaign name": "Summer",
+            "Amount spent": "7.25",
+            "Impressions": 500,
+            "Link clicks": 3,
+            "Currency": "USD",
+            "Reach": 9,
+        },
         {"spend": [1, 2]},
         {"colour": "blue"},
     ]
-    response = api.client.post("/data/upload", json={"data_type": "meta_ads", "data": rows},
-                               headers=analyst)
+    response = api.client.post(
+        "/data/upload", json={"data_type": "meta_ads", "data": rows}, headers=analyst
+    )
     body = response.json()
     assert response.status_code == 200
-    assert {k: body[k] for k in ("data_type", "platform", "ingest_id", "loaded", "rejected",
-                                 "ignored_fields")} == {
+    assert {
+        k: body[k]
+        for k in ("data_type", "platform", "ingest_id", "loaded", "rejected", "ignored_fields")
+    } == {
         "data_type": "meta_ads",
         "platform": "meta",
         "ingest_id": 1,
@@ -46,8 +62,13 @@ def test_json_rows_are_checked_one_by_one(api: Api) -> None:
     assert (body["report"]["rows_loaded"], body["report"]["rows_rejected"]) == (2, 1)
     detail = api.client.get("/ingests/1", headers=analyst).json()
     assert detail["rejects"] == {
-        "data": [{"line": 3, "reason": "Day 'not a date' is not a date (YYYY-MM-DD)",
-                  "raw": "not a date,Summer,1"}],
+        "data": [
+            {
+                "line": 3,
+                "reason": "Day 'not a date' is not a date (YYYY-MM-DD)",
+                "raw": "not a date,Summer,1",
+            }
+        ],
         "total": 1,
     }
     assert sorted(detail["quality"]) == ["dimensions", "recommendations", "score"]
@@ -55,35 +76,41 @@ def test_json_rows_are_checked_one_by_one(api: Api) -> None:
 
 
 def test_unknown_data_type_says_what_to_use(api: Api) -> None:
-    response = api.client.post("/data/upload", json={"data_type": "meta_adz", "data": []},
-                               headers=api.user("ana"))
+    response = api.client.post(
+        "/data/upload", json={"data_type": "meta_adz", "data": []}, headers=api.user("ana")
+    )
     assert response.status_code == 400
     assert response.json()["detail"].startswith(
-        "unknown data_type 'meta_adz'. Did you mean 'meta_ads' or 'meta'? Use one of ")
+        "unknown data_type 'meta_adz'. Did you mean 'meta_ads' or 'meta'? Use one of "
+    )
 
 
 def test_file_upload_returns_the_ingest_report_and_lists_it(api: Api) -> None:
     analyst = api.user("ana")
     name = sorted(p.name for p in EXPORTS.glob("*.csv"))[0]
     with (EXPORTS / name).open("rb") as handle:
-        response = api.client.post("/data/upload/file", files={"file": (name, handle, "text/csv")},
-                                   headers=analyst)
+        response = api.client.post(
+            "/data/upload/file", files={"file": (name, handle, "text/csv")}, headers=analyst
+        )
     report = response.json()
     assert response.status_code == 200, response.text
     assert (report["file"], report["status"], report["ingest_id"]) == (name, "loaded", 1)
     assert report["detection"]["file"] == name
     listed = api.client.get("/ingests?limit=5", headers=analyst).json()
     assert listed["total"] == 1
-    assert [(r["ingest_id"], r["source_file"], r["rows_loaded"], r["quality_score"])
-            for r in listed["data"]] == [(1, name, report["rows_loaded"], report["quality"]["score"])]
-    again = api.client.post("/data/upload/file", files={"file": (name, (EXPORTS / name).read_bytes())},
-                            headers=analyst).json()
+    assert [
+        (r["ingest_id"], r["source_file"], r["rows_loaded"], r["quality_score"])
+        for r in listed["data"]
+    ] == [(1, name, report["rows_loaded"], report["quality"]["score"])]
+    again = api.client.post(
+        "/data/upload/file", files={"file": (name, (EXPORTS / name).read_bytes())}, headers=analyst
+    ).json()
     assert (again["status"], again["duplicate_of"]) == ("duplicate", 1)
 
 
 def test_formula_cells_are_never_echoed_unescaped(api: Api) -> None:
     analyst = api.user("ana")
-    rows = [META_ROWS[0], {"date": "=HYPERLINK(\"http://x\")", "campaign_name": "=1+1", "spend": 1}]
+    rows = [META_ROWS[0], {"date": '=HYPERLINK("http://x")', "campaign_name": "=1+1", "spend": 1}]
     api.client.post("/data/upload", json={"data_type": "meta_ads", "data": rows}, headers=analyst)
     rejects = api.client.get("/ingests/1", headers=analyst).json()["rejects"]["data"]
     assert [r["raw"] for r in rejects] == ['"\'=HYPERLINK(""http://x"")",\'=1+1,1']
@@ -91,7 +118,9 @@ def test_formula_cells_are_never_echoed_unescaped(api: Api) -> None:
 
 def test_both_query_shapes_answer_from_the_engine_and_cache(api: Api) -> None:
     analyst = api.user("ana")
-    api.client.post("/data/upload", json={"data_type": "meta_ads", "data": META_ROWS}, headers=analyst)
+    api.client.post(
+        "/data/upload", json={"data_type": "meta_ads", "data": META_ROWS}, headers=analyst
+    )
     first = api.client.post("/query/dashboard", json=SPEC, headers=analyst).json()
     assert first["data"] == [
         {"ts.day": "2024-01-01", "campaign_name": "Summer", "total_spend": 12.5},
@@ -100,11 +129,23 @@ def test_both_query_shapes_answer_from_the_engine_and_cache(api: Api) -> None:
     ]
     assert first["metadata"]["cache"] == {"hit": False, "level": None}
     second = api.client.post("/query/dashboard", json=SPEC, headers=analyst).json()
-    assert (second["data"], second["metadata"]["cache"]) == (first["data"], {"hit": True, "level": "l1"})
-    cube = api.client.post("/v1/load", json={"measures": ["spend", "ctr"], "dimensions": ["campaign_name"],
-                                             "order": {"spend": "desc"}}, headers=analyst).json()
-    assert cube["data"] == [{"campaign_name": "Winter", "spend": 30.0, "ctr": 0.01},
-                            {"campaign_name": "Summer", "spend": 19.75, "ctr": 23 / 1500}]
+    assert (second["data"], second["metadata"]["cache"]) == (
+        first["data"],
+        {"hit": True, "level": "l1"},
+    )
+    cube = api.client.post(
+        "/v1/load",
+        json={
+            "measures": ["spend", "ctr"],
+            "dimensions": ["campaign_name"],
+            "order": {"spend": "desc"},
+        },
+        headers=analyst,
+    ).json()
+    assert cube["data"] == [
+        {"campaign_name": "Winter", "spend": 30.0, "ctr": 0.01},
+        {"campaign_name": "Summer", "spend": 19.75, "ctr": 23 / 1500},
+    ]
     assert cube["metadata"]["data_version"] == 1
     wrong = api.client.post("/v1/load", json=SPEC, headers=analyst)
     assert (wrong.status_code, wrong.json()["code"]) == (400, "invalid_query")
@@ -117,13 +158,53 @@ def test_both_query_shapes_answer_from_the_engine_and_cache(api: Api) -> None:
 def test_meta_version_and_custom_metrics(api: Api) -> None:
     analyst = api.user("ana")
     meta = api.client.get("/v1/meta", headers=analyst).json()
-    assert [m["name"] for m in meta["measures"]][:5] == ["spend", "impressions", "clicks", "conversions", "conversion_value"]
-    assert [g["name"] for g in meta["granularities"]] == ["minute", "5m", "15m", "hour", "day", "week", "month", "quarter", "year"]
-    assert sorted(meta["measures"][0]) == ["description", "format", "kind", "name", "table", "title"]
-    assert api.client.get("/v1/version", headers=analyst).json() == {"data_version": 0, "last_load_at": None}
-    created = api.client.post("/v1/custom-metrics", json={"name": "spend_k", "expression": "spend / 1000", "format": "currency"}, headers=analyst)
-    assert created.json() == {"name": "spend_k", "expression": "spend / 1000", "format": "currency", "description": None, "table": "ad_performance"}
-    refused = api.client.post("/v1/custom-metrics", json={"name": "bad", "expression": "spend; DROP TABLE x"}, headers=analyst)
+    assert [m["name"] for m in meta["measures"]][:5] == [
+        "spend",
+        "impressions",
+        "clicks",
+        "conversions",
+        "conversion_value",
+    ]
+    assert [g["name"] for g in meta["granularities"]] == [
+        "minute",
+        "5m",
+        "15m",
+        "hour",
+        "day",
+        "week",
+        "month",
+        "quarter",
+        "year",
+    ]
+    assert sorted(meta["measures"][0]) == [
+        "description",
+        "format",
+        "kind",
+        "name",
+        "table",
+        "title",
+    ]
+    assert api.client.get("/v1/version", headers=analyst).json() == {
+        "data_version": 0,
+        "last_load_at": None,
+    }
+    created = api.client.post(
+        "/v1/custom-metrics",
+        json={"name": "spend_k", "expression": "spend / 1000", "format": "currency"},
+        headers=analyst,
+    )
+    assert created.json() == {
+        "name": "spend_k",
+        "expression": "spend / 1000",
+        "format": "currency",
+        "description": None,
+        "table": "ad_performance",
+    }
+    refused = api.client.post(
+        "/v1/custom-metrics",
+        json={"name": "bad", "expression": "spend; DROP TABLE x"},
+        headers=analyst,
+    )
     assert (refused.status_code, refused.json()["code"]) == (400, "invalid_metric")
     assert api.client.delete("/v1/custom-metrics/spend_k", headers=analyst).status_code == 204
     assert api.client.get("/v1/custom-metrics", headers=analyst).json() == []
@@ -135,8 +216,20 @@ def test_audit_records_requests_without_secrets(api: Api) -> None:
     api.client.get("/me", headers={"Authorization": "Bearer not-a-token"})
     records = api.client.get("/audit?limit=10", headers=admin).json()
     rows = [(r["principal"], r["method"], r["route"], r["status"]) for r in records["data"]]
-    assert rows == [("root", "GET", "/me", 200)]  # the failed call had no principal: not this workspace's
-    assert sorted(records["data"][0]) == ["at", "client_ip", "latency_ms", "method", "principal", "request_id", "route", "status", "workspace"]
+    assert rows == [
+        ("root", "GET", "/me", 200)
+    ]  # the failed call had no principal: not this workspace's
+    assert sorted(records["data"][0]) == [
+        "at",
+        "client_ip",
+        "latency_ms",
+        "method",
+        "principal",
+        "request_id",
+        "route",
+        "status",
+        "workspace",
+    ]
     from sqlalchemy import select
 
     from adlens.appdb.models import AuditRecord
@@ -146,3 +239,17 @@ def test_audit_records_requests_without_secrets(api: Api) -> None:
         text = repr([(r.principal, r.route, r.request_id, r.client_ip) for r in every])
     assert "Bearer" not in text and "not-a-token" not in text and "password" not in text
     assert {r.route for r in every} - {"/audit"} == {"/auth/token", "/me"}
+
+
+def test_an_empty_query_is_refused_with_what_to_do(api: Api) -> None:
+    response = api.client.post("/v1/load", json={}, headers=api.user("ana"))
+    body = {k: v for k, v in response.json().items() if k != "request_id"}
+    assert body == {
+        "type": "https://adlens.dev/errors/invalid_query",
+        "title": "invalid query",
+        "status": 400,
+        "detail": "the query asks for nothing: name at least one measure or dimension",
+        "code": "invalid_query",
+        "hint": 'for example {"measures": ["spend"]}',
+        "where": {"field": "measures"},
+    }

@@ -8,11 +8,14 @@ from __future__ import annotations
 import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from adlens.cli import JsonOption, _errors, _print_json, err, out
+
+if TYPE_CHECKING:
+    from adlens.appdb import AppDB
 
 users_app = typer.Typer(help="Users of the HTTP API (stored in the app database).")
 keys_app = typer.Typer(help="API keys of the HTTP API (stored hashed; shown once).")
@@ -25,7 +28,7 @@ WorkspaceOption = Annotated[
 ]
 
 
-def _app_db():  # type: ignore[no-untyped-def]
+def _app_db() -> AppDB:
     from adlens.appdb import open_app_db
     from adlens.settings import get_settings
 

@@ -40,12 +40,14 @@ def create_app(
     package (``adlens.web``) registers itself when it is installed.
     """
     settings = settings or get_settings()
+    owned = services is None  # services passed in are closed by whoever opened them
     services = services or start_services(settings)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         yield
-        services.close()
+        if owned:
+            services.close()
 
     app = FastAPI(
         title="adlens",
@@ -62,7 +64,7 @@ def create_app(
     if web:
         _register_web(app)
     app.add_middleware(
-        RequestMiddleware,  # type: ignore[arg-type]
+        RequestMiddleware,
         metrics=services.metrics,
         audit=services.audit,
         max_body_bytes=settings.max_body_bytes,
@@ -71,7 +73,7 @@ def create_app(
     )
     if settings.cors_origins:
         app.add_middleware(
-            CORSMiddleware,  # type: ignore[arg-type]
+            CORSMiddleware,
             allow_origins=settings.cors_origins,
             allow_methods=["GET", "POST", "PATCH", "DELETE"],
             allow_headers=["Authorization", "X-API-Key", "Content-Type", "X-Request-ID"],

@@ -185,6 +185,12 @@ class _Planner:
     # --- the plan ---------------------------------------------------------------------------
 
     def _finish(self, request: Mapping[str, Any], shape: str) -> QueryPlan:
+        if not self.measures and not self.dimensions and self.granularity is None:
+            raise QueryError(
+                "the query asks for nothing: name at least one measure or dimension",
+                where={"field": "measures"},
+                hint='for example {"measures": ["spend"]}',
+            )
         filters = parse_filters(request.get("filters"), self.registry, self.measures)
         for value, where in filters.date_ranges:
             self._narrow(date_range(value, self.tz, self.now, where=where))

@@ -15,6 +15,7 @@ from adlens.api.problems import responses
 from adlens.appdb import accounts
 from adlens.appdb.accounts import Principal
 from adlens.appdb.models import ApiKey, AuditRecord, User
+from adlens.core import security
 from adlens.core.errors import InvalidInputError
 from adlens.errors import NotFoundError
 
@@ -140,7 +141,7 @@ def update_user(
         if body.is_active is not None:
             user.is_active = body.is_active
         if body.password is not None:
-            user.password_hash = accounts.security.hash_password(body.password)
+            user.password_hash = security.hash_password(body.password)
         return _user_out(user)
 
 

@@ -144,10 +144,10 @@ def me(principal: Annotated[Principal, Depends(Require("read"))], services: Serv
     """The caller's name, role, workspace and display preferences."""
     return Me(
         username=principal.name,
-        role=principal.role,  # type: ignore[arg-type]
+        role=principal.role,
         workspace=principal.workspace,
         currency=principal.currency or services.settings.reporting_currency,
         locale=principal.locale,
-        kind=principal.kind,  # type: ignore[arg-type]
+        kind=principal.kind,
         scopes=sorted(principal.scopes),
     )

@@ -243,8 +243,9 @@ def get_ingest(
             "recommendations": quality.get("recommendations", []),
         },
         rejects={
-            "data": [{**r, "raw": safe_raw(r["raw"]), "reason": safe_cell(r["reason"])}
-                     for r in rejects],
+            "data": [
+                {**r, "raw": safe_raw(r["raw"]), "reason": safe_cell(r["reason"])} for r in rejects
+            ],
             "total": int(total),
         },
     )
