@@ -179,9 +179,10 @@ def test_granularity_switch_and_date_range_drive_the_series(
     open_page: Any, server: LiveServer
 ) -> None:
     page = open_page()
+    page.locator("#g-day").focus()  # the granularity switch is a radio group: arrow keys move it
     weekly = loads(
         page,
-        lambda: page.get_by_text("Week", exact=True).click(),
+        lambda: page.keyboard.press("ArrowRight"),
         lambda b: b["timeDimensions"][0].get("granularity") == "week",
     )
     assert "granularity=week" in page.url
@@ -439,3 +440,37 @@ def test_pages_say_so_when_the_server_has_no_ml_routes(
             "Campaign matching is not available on this server (GET /campaign-map answered 404).",
         ]
         context.close()
+
+
+def test_a_dropped_file_is_loaded_and_breakdown_tabs_follow_the_arrow_keys(
+    open_page: Any, server: LiveServer
+) -> None:
+    page = open_page("ada", "/ui/data")
+    day = (TODAY - timedelta(days=2)).strftime("%Y/%m/%d")
+    text = "\n".join(UPLOAD.format(day=day).splitlines()[:2]).replace(
+        "dashboard_upload_tt", "dashboard_drop_tt"
+    )
+    page.evaluate(
+        """(text) => {
+          const files = new DataTransfer();
+          files.items.add(new File([text], "dropped.csv", { type: "text/csv" }));
+          const zone = document.getElementById("dropzone");
+          const options = { dataTransfer: files, bubbles: true, cancelable: true };
+          for (const type of ["dragover", "drop"]) zone.dispatchEvent(new DragEvent(type, options));
+        }""",
+        text + "\n",
+    )
+    page.locator("#upload-report").wait_for(timeout=20_000)
+    assert page.locator("#upload-report p").first.inner_text() == (
+        "dropped.csv: TikTok → ad_performance. 1 row loaded, 0 rejected."
+    )
+    newest = server.api("GET", "/ingests?limit=1")["data"][0]
+    assert (newest["source_file"].endswith("dropped.csv"), newest["rows_loaded"]) == (True, 1)
+
+    page.get_by_role("link", name="Overview", exact=True).click()
+    wait_ready(page)
+    page.get_by_role("tab", name="Platform").focus()
+    body = loads(page, lambda: page.keyboard.press("ArrowRight"), lambda b: "share" in b)
+    assert body["dimensions"] == ["channel"]
+    assert page.get_by_role("tab", name="Channel").get_attribute("aria-selected") == "true"
+    assert "by=channel" in page.url

@@ -111,6 +111,10 @@ export async function start({ me, fmt }) {
   return { refresh };
 }
 
+function rows(fmt, count) {
+  return `${fmt.integer(count)} ${count === 1 ? "row" : "rows"}`;
+}
+
 function baseName(path) {
   return String(path || "").split(/[\\/]/).pop() || "–";
 }
@@ -210,7 +214,7 @@ async function send(file, progress, retried = false) {
 function uploadReport(report, fmt) {
   const loaded = report.status === "duplicate"
     ? `Already loaded as load ${report.duplicate_of}; nothing was added.`
-    : `${fmt.integer(report.rows_loaded)} rows loaded, ${fmt.integer(report.rows_rejected)} rejected${report.rows_replaced ? `, ${fmt.integer(report.rows_replaced)} replaced` : ""}.`;
+    : `${rows(fmt, report.rows_loaded)} loaded, ${fmt.integer(report.rows_rejected)} rejected${report.rows_replaced ? `, ${fmt.integer(report.rows_replaced)} replaced` : ""}.`;
   return el(
     "div",
     { class: "upload-report", id: "upload-report" },
