@@ -30,6 +30,11 @@ export function summary(row, fmt) {
   return `${metricLabel(row.metric)} ${fmt.measure(row.metric, row.actual)} on ${fmt.date(row.period_start)} (${entity(row)})`;
 }
 
+// A chart marker's words: what happened and the range it was expected in.
+export function markerText(row, fmt) {
+  return `${summary(row, fmt)}; expected ${fmt.measure(row.metric, row.expected_low)} – ${fmt.measure(row.metric, row.expected_high)}`;
+}
+
 export function triageBadge(triage) {
   const data = triage === "data problem";
   return el("span", { class: `badge ${data ? "data" : "perf"}`, text: triage || "unlabelled" });

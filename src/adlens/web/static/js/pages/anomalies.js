@@ -1,6 +1,6 @@
 // Anomalies: the incidents of the period, each with its expected range, driver, triage
 // label and explanation, and a chart of the metric with a marker per incident.
-import { entity, explain, loadAnomalies, metricLabel, summary, triageBadge } from "../anomaly.js";
+import { entity, explain, loadAnomalies, markerText, metricLabel, summary, triageBadge } from "../anomaly.js";
 import { drawLine } from "../charts.js";
 import { setupFilters } from "../filters.js";
 import { MEASURES } from "../format.js";
@@ -68,7 +68,7 @@ export async function start({ fmt }) {
     const markers = [];
     for (const item of rows.filter((r) => r.metric === measure)) {
       const index = labels.indexOf(String(item.period_start).slice(0, 10));
-      if (index >= 0) markers.push({ index, item, summary: summary(item, fmt) });
+      if (index >= 0) markers.push({ index, item, summary: markerText(item, fmt) });
     }
     document.getElementById("an-chart-title").textContent = `Daily ${metricLabel(measure).toLowerCase()} with anomalies`;
     drawLine(document.getElementById("anomaly-chart"), {

@@ -1,6 +1,6 @@
 // Overview: key figures with change vs the previous period, a time series with anomaly
 // markers, and breakdowns by platform, channel and campaign.
-import { explain, loadAnomalies, metricLabel, summary, triageBadge } from "../anomaly.js";
+import { explain, loadAnomalies, markerText, metricLabel, triageBadge } from "../anomaly.js";
 import { drawBars, drawLine } from "../charts.js";
 import { setupFilters, platformLabel } from "../filters.js";
 import { MEASURES } from "../format.js";
@@ -115,7 +115,7 @@ export async function start({ fmt }) {
     const rows = [...answer.data].sort((a, b) => String(a[key]).localeCompare(String(b[key])));
     const labels = rows.map((r) => String(r[key]));
     const values = rows.map((r) => r[measure]);
-    const markers = placeMarkers(labels, anomalies.rows).map((m) => ({ ...m, summary: summary(m.item, fmt) }));
+    const markers = placeMarkers(labels, anomalies.rows).map((m) => ({ ...m, summary: markerText(m.item, fmt) }));
     const tickLabel = (label) => (SUB_DAY.has(view.granularity) ? label.replace("T", " ").slice(0, 16) : fmt.date(label.slice(0, 10)));
     drawLine(document.getElementById("series-chart"), {
       labels,
