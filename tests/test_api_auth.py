@@ -169,7 +169,7 @@ def test_key_scopes_narrow_and_expiry_ends_a_key(api: Api) -> None:
     assert api.client.get("/me", headers={"X-API-Key": key}).status_code == 401
 
 
-def test_failed_logins_are_throttled_per_account(tmp_path: Path, app_db_url: str) -> None:
+def test_failed_logins_are_throttled_per_account_and_ip(tmp_path: Path, app_db_url: str) -> None:
     settings = api_settings(tmp_path, app_db_url, login_max_failures=3)
     for running in build_api(settings):
         running.user("ana")
@@ -182,12 +182,14 @@ def test_failed_logins_are_throttled_per_account(tmp_path: Path, app_db_url: str
         assert codes == [401, 401, 401, 429]
         locked = running.client.post("/auth/token", json={"username": "ana", "password": PASSWORD})
         assert locked.status_code == 429 and int(locked.headers["Retry-After"]) >= 1
-        assert (
+        # other accounts from the same address: 15 failures per IP (5 x 3), then throttled
+        others = [
             running.client.post(
-                "/auth/token", json={"username": "other", "password": "x" * 9}
+                "/auth/token", json={"username": f"user{i}", "password": "x" * 9}
             ).status_code
-            == 401
-        )
+            for i in range(13)
+        ]
+        assert others == [401] * 12 + [429]
 
 
 @pytest.mark.parametrize("key", ["change-me-development-only-secret-key", "short-key"])

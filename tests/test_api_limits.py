@@ -120,7 +120,7 @@ def test_cors_opens_for_configured_origins(tmp_path: Path, app_db_url: str) -> N
 
 
 def test_rate_limit_answers_429_with_headers(tmp_path: Path, app_db_url: str) -> None:
-    settings = api_settings(tmp_path, app_db_url, rate_limit_query="3/minute")
+    settings = api_settings(tmp_path, app_db_url, rate_limit_query="3/hour")
     for running in build_api(settings):
         headers = running.user("ana")
         responses = [
@@ -130,7 +130,7 @@ def test_rate_limit_answers_429_with_headers(tmp_path: Path, app_db_url: str) ->
         assert [r.status_code for r in responses] == [200, 200, 200, 429]
         assert [r.headers.get("ratelimit-remaining") for r in responses[:3]] == ["2", "1", "0"]
         assert responses[0].headers["ratelimit-limit"] == "3"
-        assert int(responses[3].headers["retry-after"]) in range(1, 21)
+        assert int(responses[3].headers["retry-after"]) in range(1, 1201)
         assert responses[3].json()["code"] == "rate_limited"
         # other route classes keep their own buckets
         assert running.client.get("/me", headers=headers).status_code == 200
@@ -138,7 +138,7 @@ def test_rate_limit_answers_429_with_headers(tmp_path: Path, app_db_url: str) ->
 
 def test_redis_limits_are_shared_by_replicas(tmp_path: Path, app_db_url: str) -> None:
     url = redis_url()
-    settings = api_settings(tmp_path, app_db_url, rate_limit_query="4/minute", redis_url=url)
+    settings = api_settings(tmp_path, app_db_url, rate_limit_query="4/hour", redis_url=url)
     first = build_api(settings)
     one = next(first)
     headers = one.user("ana")
@@ -150,7 +150,7 @@ def test_redis_limits_are_shared_by_replicas(tmp_path: Path, app_db_url: str) ->
     replica_settings = api_settings(
         tmp_path,
         app_db_url,
-        rate_limit_query="4/minute",
+        rate_limit_query="4/hour",
         redis_url=url,
         db=tmp_path / "replica.duckdb",
     )

@@ -72,17 +72,22 @@ def login(body: LoginRequest, request: Request, services: ServicesDep) -> TokenP
 
     Unknown users and wrong passwords get the same answer, in about the same time. Failed
     attempts are throttled per account (``ADLENS_LOGIN_MAX_FAILURES`` per
-    ``ADLENS_LOGIN_LOCKOUT_SECONDS``) and every call per client IP.
+    ``ADLENS_LOGIN_LOCKOUT_SECONDS``; five times that per client IP), and every call is
+    rate-limited per client IP.
     """
     settings = services.settings
     failures = Rate(settings.login_max_failures, float(settings.login_lockout_seconds))
+    # one address may hold many accounts (an office behind NAT): a larger budget per IP
+    ip_failures = Rate(5 * settings.login_max_failures, float(settings.login_lockout_seconds))
     account = f"login:{body.username.lower()}"
-    peek = services.limiter.hit(account, failures, cost=0)
-    if not peek.allowed:
-        raise RateLimitedError(
-            "too many failed logins for this account; try again later",
-            retry_after=max(1, peek.retry_after),
-        )
+    address = f"login-ip:{client_ip(request)}"
+    for key, rate in ((account, failures), (address, ip_failures)):
+        peek = services.limiter.hit(key, rate, cost=0)
+        if not peek.allowed:
+            raise RateLimitedError(
+                "too many failed logins; try again later",
+                retry_after=max(1, peek.retry_after),
+            )
     try:
         with services.app_db.session() as session:
             user = accounts.authenticate(session, body.username, body.password)
@@ -91,7 +96,7 @@ def login(body: LoginRequest, request: Request, services: ServicesDep) -> TokenP
             )
     except AuthenticationError:
         services.limiter.hit(account, failures)
-        services.limiter.hit(f"login-ip:{client_ip(request)}", failures)
+        services.limiter.hit(address, ip_failures)
         raise
     return _pair(services, user, token)
 

@@ -11,12 +11,16 @@ import tempfile
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, File, Query, UploadFile
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi import Path as PathParam
 from pydantic import BaseModel, Field
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile as StarletteUploadFile
+from starlette.formparsers import MultiPartException
 
 from adlens.api.deps import Require, ServicesDep, StoreDep
 from adlens.api.problems import responses
+from adlens.api.services import Services
 from adlens.appdb.accounts import Principal
 from adlens.core.errors import InvalidInputError
 from adlens.errors import NotFoundError
@@ -117,22 +121,61 @@ def upload_rows(body: RowsUpload, principal: Uploader, services: ServicesDep) ->
     return RowsResult(**result)
 
 
+UPLOAD_BODY = {
+    "required": True,
+    "content": {
+        "multipart/form-data": {
+            "schema": {
+                "type": "object",
+                "required": ["file"],
+                "properties": {
+                    "file": {
+                        "type": "string",
+                        "format": "binary",
+                        "description": "An export of any supported platform (CSV, TSV, XLSX).",
+                    }
+                },
+            }
+        }
+    },
+}
+
+
 @router.post(
     "/data/upload/file",
+    openapi_extra={"requestBody": UPLOAD_BODY},
     responses=responses(400, 401, 403, 413, 422, 429, 503),
     summary="Load an export file (CSV, TSV, XLSX)",
 )
-def upload_file(
-    file: Annotated[UploadFile, File(description="An export of any supported platform.")],
-    principal: Uploader,
-    services: ServicesDep,
-) -> dict[str, Any]:
+async def upload_file(request: Request, principal: Uploader, services: ServicesDep) -> Any:
     """Load one export, detected like ``adlens ingest``; returns the ingest report.
 
-    The file is streamed to disk (never held whole in memory); its size limit is
+    Credentials are checked before the body is read. The file (multipart field ``file``)
+    is streamed to disk, never held whole in memory; its size limit is
     ``ADLENS_MAX_UPLOAD_BYTES``.
     """
-    name = SAFE_NAME.sub("_", Path(file.filename or "upload.csv").name).strip(" .") or "upload"
+    try:
+        form = await request.form(max_files=1, max_fields=10)
+    except MultiPartException as exc:
+        raise InvalidInputError(
+            f"the body is not a valid multipart upload: {exc.message}",
+            hint="send the export as multipart/form-data field `file`",
+        ) from None
+    try:
+        upload = form.get("file")
+        if not isinstance(upload, StarletteUploadFile):
+            raise InvalidInputError(
+                "no file in the upload", hint="send the export as multipart/form-data field `file`"
+            )
+        return await run_in_threadpool(_load_upload, upload, principal, services)
+    finally:
+        await form.close()
+
+
+def _load_upload(
+    upload: StarletteUploadFile, principal: Principal, services: Services
+) -> dict[str, Any]:
+    name = SAFE_NAME.sub("_", Path(upload.filename or "upload.csv").name).strip(" .") or "upload"
     if not name.lower().endswith(SUFFIXES):
         raise InvalidInputError(
             f"{name!r} is not a CSV, TSV or XLSX file", hint="upload an export as .csv/.tsv/.xlsx"
@@ -140,7 +183,7 @@ def upload_file(
     with tempfile.TemporaryDirectory(prefix="adlens-upload-") as tmp:
         path = Path(tmp) / name
         with path.open("wb") as target:
-            shutil.copyfileobj(file.file, target, 1 << 20)
+            shutil.copyfileobj(upload.file, target, 1 << 20)
         with services.writing() as store:
             report = ingest_file(
                 store, path, workspace=principal.workspace, settings=services.settings
