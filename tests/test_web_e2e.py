@@ -474,3 +474,35 @@ def test_a_dropped_file_is_loaded_and_breakdown_tabs_follow_the_arrow_keys(
     assert body["dimensions"] == ["channel"]
     assert page.get_by_role("tab", name="Channel").get_attribute("aria-selected") == "true"
     assert "by=channel" in page.url
+
+
+def test_an_empty_store_is_explained_in_words(
+    browser: Any, tmp_path: Path, console: Console
+) -> None:
+    from adlens.store import open_store
+
+    with open_store(tmp_path / "empty.duckdb"):
+        pass
+    with live_server(
+        tmp_path / "empty", tmp_path / "empty.duckdb", [ml_router(ANOMALY_DAY)]
+    ) as empty:
+        context = browser.new_context(viewport={"width": 1280, "height": 900})
+        page = console.watch(context.new_page())
+        login(page, empty.url, "ana", "/")
+        assert page.locator("#kpi-state").inner_text() == (
+            f"No ad data between {TODAY - timedelta(days=29):%b} "
+            f"{(TODAY - timedelta(days=29)).day}, {(TODAY - timedelta(days=29)).year} and "
+            f'{TODAY:%b} {TODAY.day}, {TODAY.year}. Choose "All data" as the period, clear the '
+            "filters, or load exports on the Data page."
+        )
+        assert set(tiles(page).values()) == {None}
+        assert page.locator("#breakdown-state").inner_text() == (
+            "Nothing to break down in this period with these filters."
+        )
+        assert page.locator("#freshness").inner_text() == "No data loaded yet · data version 0"
+        page.get_by_role("link", name="Data").click()
+        wait_ready(page)
+        assert page.locator("#ingests-state").inner_text() == (
+            "Nothing loaded yet. Upload an export above, or run `adlens ingest FILE`."
+        )
+        context.close()
