@@ -40,6 +40,10 @@ def test_every_page_is_an_html_shell_with_a_strict_policy(page: object) -> None:
     assert re.findall(r'(?:src|href)="(https?:)?//', html) == []
     links = re.findall(r'<a href="([^"]+)" data-keep-filters', html)
     assert links == ([] if page is None else [p.path for p in PAGES])
+    assets = re.findall(r'(?:src|href)="(/static/[^"]+)"', html)
+    assert {asset: get(asset).status_code for asset in assets} == dict.fromkeys(assets, 200)
+    if page is not None:
+        assert static_url(f"js/pages/{page.name}.js") in assets  # type: ignore[attr-defined]
 
 
 def test_the_current_page_is_marked_in_the_navigation() -> None:
@@ -57,11 +61,24 @@ def test_static_files_are_served_with_their_types_and_versioned_urls() -> None:
     for path, media_type in cases.items():
         response = get(static_url(path))
         assert (response.status_code, response.headers["content-type"]) == (200, media_type)
+        assert response.headers["cache-control"] == "public, max-age=31536000, immutable"
         assert response.content == (STATIC_DIR / path).read_bytes()
+        plain = get(f"/static/{path}")
+        assert (plain.headers["cache-control"], plain.content) == (
+            "public, max-age=3600",
+            response.content,
+        )
 
 
 @pytest.mark.parametrize(
-    "path", ["/static/../routes.py", "/static/%2e%2e/routes.py", "/static/js", "/static/nope.js"]
+    "path",
+    [
+        "/static/../routes.py",
+        "/static/%2e%2e/routes.py",
+        "/static/v0123456789/../routes.py",
+        "/static/js",
+        "/static/nope.js",
+    ],
 )
 def test_nothing_outside_the_static_folder_is_served(path: str) -> None:
     assert get(path).status_code == 404

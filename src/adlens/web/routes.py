@@ -10,6 +10,7 @@ be included in any FastAPI app with ``app.include_router(router)`` and bring the
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -36,6 +37,7 @@ PAGE_HEADERS = {
     "Referrer-Policy": "same-origin",
     "Cache-Control": "no-store",
 }
+VERSION_PREFIX = re.compile(r"v[0-9a-f]{10}/")
 MEDIA_TYPES = {
     ".js": "text/javascript; charset=utf-8",
     ".css": "text/css; charset=utf-8",
@@ -83,12 +85,15 @@ def asset_version() -> str:
 
 
 def static_url(path: str) -> str:
-    """The URL of a shipped static file, versioned.
+    """The URL of a shipped static file under a prefix that changes with its content.
 
-    >>> static_url("css/app.css").startswith("/static/css/app.css?v=")
+    The version is a path segment, not a query string, so that the modules' relative
+    imports (``./api.js``) resolve under the same version and are never served stale.
+
+    >>> static_url("css/app.css") == f"/static/v{asset_version()}/css/app.css"
     True
     """
-    return f"/static/{path}?v={asset_version()}"
+    return f"/static/v{asset_version()}/{path}"
 
 
 templates.env.globals.update(static_url=static_url, pages=PAGES, version=__version__)
@@ -115,13 +120,21 @@ for _page in (*PAGES, LOGIN):
 
 @router.get("/static/{path:path}")
 async def static_file(path: str) -> Response:
-    """A file shipped under ``web/static`` (never a path outside it)."""
+    """A file shipped under ``web/static`` (never a path outside it).
+
+    Under a version prefix (``/static/v<hash>/...``, see ``static_url``) it may be cached
+    for good; without one, for an hour.
+    """
+    versioned = VERSION_PREFIX.match(path)
+    if versioned:
+        path = path[versioned.end() :]
     root = STATIC_DIR.resolve()
     target = (root / path).resolve()
     if not target.is_relative_to(root) or not target.is_file():
         raise HTTPException(status_code=404, detail=f"no static file {path!r}")
+    cache = "public, max-age=31536000, immutable" if versioned else "public, max-age=3600"
     return FileResponse(
         target,
         media_type=MEDIA_TYPES.get(target.suffix),
-        headers={"Cache-Control": "public, max-age=86400", "X-Content-Type-Options": "nosniff"},
+        headers={"Cache-Control": cache, "X-Content-Type-Options": "nosniff"},
     )

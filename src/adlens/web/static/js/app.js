@@ -10,6 +10,7 @@ async function main() {
   setupTheme();
   if (!hasSession()) return toLogin();
   document.body.dataset.state = "loading";
+  const pageModule = import(`./pages/${document.body.dataset.page}.js`);
   let me;
   try {
     me = await api("/me");
@@ -24,7 +25,7 @@ async function main() {
   applyRole(me.role);
   carryFilters();
 
-  const page = await import(`./pages/${document.body.dataset.page}.js`);
+  const page = await pageModule;
   const context = { me, fmt: formatter(me) };
   const view = await page.start(context);
   document.body.dataset.state = "ready";

@@ -10,7 +10,7 @@ export function platformLabel(value) {
   return LABELS[value] || value;
 }
 
-export async function setupFilters(onChange) {
+export function setupFilters(onChange) {
   const form = document.getElementById("filters");
   const view = readView();
   const preset = form.elements.preset;
@@ -26,8 +26,13 @@ export async function setupFilters(onChange) {
     writeView(view);
     onChange(view);
   };
-  await fillOptions(form, view);
+  // Until the option lists arrive (they come from the data, alongside the page's own
+  // queries), a value from the URL is offered as itself.
+  for (const [dimension, value] of Object.entries(view.filters)) {
+    form.elements[dimension].append(el("option", { value, text: value }));
+  }
   show();
+  view.optionsReady = fillOptions(form, view).then(show);
 
   preset.addEventListener("change", () => {
     view.preset = preset.value;

@@ -9,7 +9,7 @@ import { writeView } from "../state.js";
 import { el, errorText, jsonLink, renderTable, setState } from "../ui.js";
 
 export async function start({ fmt }) {
-  const view = await setupFilters(() => refresh());
+  const view = setupFilters(() => refresh());
   const measureSelect = document.getElementById("an-measure");
   let rows = [];
 
@@ -88,7 +88,7 @@ export async function start({ fmt }) {
     await chart();
   }
 
-  await refresh().catch(() => {});
+  await Promise.all([refresh().catch(() => {}), view.optionsReady]);
   return { refresh };
 }
 

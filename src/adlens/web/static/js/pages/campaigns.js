@@ -5,7 +5,7 @@ import { setupFilters, platformLabel } from "../filters.js";
 import { el, canDo, errorText, jsonLink, renderTable, setState } from "../ui.js";
 
 export async function start({ me, fmt }) {
-  const view = await setupFilters(() => refresh());
+  const view = setupFilters(() => refresh());
   const canEdit = canDo(me.role, "analyst");
 
   async function consolidated() {
@@ -115,7 +115,7 @@ export async function start({ me, fmt }) {
     if (failed) throw failed.reason;
   }
 
-  await refresh().catch(() => {});
+  await Promise.all([refresh().catch(() => {}), view.optionsReady]);
   return { refresh };
 }
 

@@ -11,7 +11,7 @@ import { el, errorText, jsonLink, renderTable, setState } from "../ui.js";
 const SUB_DAY = new Set(["1m", "5m", "15m", "hour"]);
 
 export async function start({ fmt }) {
-  const view = await setupFilters(() => refresh());
+  const view = setupFilters(() => refresh());
   const measureSelect = document.getElementById("series-measure");
   measureSelect.value = view.measure in MEASURES ? view.measure : "spend";
   const radios = document.querySelectorAll('#granularity input[name="granularity"]');
@@ -174,7 +174,7 @@ export async function start({ fmt }) {
     if (failed) throw failed.reason;
   }
 
-  await refresh().catch(() => {});
+  await Promise.all([refresh().catch(() => {}), view.optionsReady]);
   return { refresh };
 }
 
