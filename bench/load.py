@@ -77,13 +77,14 @@ HOT = [
 
 
 def cold(i: int) -> dict[str, Any]:
-    """A query nobody asked before (a distinct limit: same work, a new cache key)."""
+    """A query nobody asked before (a distinct limit: same work, a new cache key); the limit
+    stays within the engine's 1..50,000, so ``i`` should be drawn from 100..49,999."""
     return {
         "measures": ["spend", "clicks", "ctr"],
         "dimensions": ["campaign_name"],
         "timeDimensions": [{"dimension": "ts", "dateRange": ["2025-02-01", "2025-04-30"]}],
         "order": {"spend": "desc"},
-        "limit": 1000 + i,
+        "limit": i,
     }
 
 
@@ -141,6 +142,10 @@ def prepare(workdir: Path, rows: int, env: dict[str, str]) -> None:
 
 
 LUA = """
+init = function(args)
+  -- each wrk thread has its own Lua state: seed each apart, or they draw the same queries
+  math.randomseed(os.time() + tonumber(tostring({}):match("0x(%x+)") or "0", 16) % 100000)
+end
 local hot = {HOT}
 local counter = 0
 local token = "{TOKEN}"
@@ -150,7 +155,7 @@ request = function()
   if math.random() < {HIT_SHARE} then
     body = hot[math.random(#hot)]
   else
-    body = string.format({COLD}, 1000 + counter * 1000 + math.random(999))
+    body = string.format({COLD}, math.random(100, 49999))
   end
   return wrk.format("POST", "/v1/load", {{["Content-Type"] = "application/json",
     ["Authorization"] = "Bearer " .. token}}, body)
@@ -160,7 +165,7 @@ end
 
 def lua_script(path: Path, token: str, hit_share: float) -> None:
     hot = "{" + ", ".join(json.dumps(json.dumps(q)) for q in HOT) + "}"
-    template = json.dumps(cold(0)).replace('"limit": 1000', '"limit": %d')
+    template = json.dumps(cold(0)).replace('"limit": 0', '"limit": %d')
     text = LUA.replace("{{", "{").replace("}}", "}")
     path.write_text(
         text.replace("{HOT}", hot)
@@ -230,7 +235,7 @@ def in_process(db: Path, seconds: float, hit_share: float) -> dict[str, Any]:
         i = 0
         while time.perf_counter() < end:
             i += 1
-            query = rng.choice(HOT) if rng.random() < hit_share else cold(10_000_000 + i)
+            query = rng.choice(HOT) if rng.random() < hit_share else cold(100 + i % 49_900)
             started = time.perf_counter()
             result = run_query(store, query, cache=cache)
             timings.append(time.perf_counter() - started)

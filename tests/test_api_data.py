@@ -253,3 +253,39 @@ def test_an_empty_query_is_refused_with_what_to_do(api: Api) -> None:
         "hint": 'for example {"measures": ["spend"]}',
         "where": {"field": "measures"},
     }
+
+
+def test_data_versions_are_remembered_only_between_writes() -> None:
+    from adlens.api.services import VersionMemo
+
+    memo = VersionMemo()
+    calls: list[int] = []
+
+    def read(value: int, racing_write: bool = False):  # type: ignore[no-untyped-def]
+        def compute() -> int:
+            calls.append(value)
+            if racing_write:
+                memo.forget()  # a write committed while this read was running
+            return value
+
+        return compute
+
+    assert memo.get("w", read(1, racing_write=True)) == 1
+    assert memo.get("w", read(2)) == 2  # the raced read was not remembered
+    assert memo.get("w", read(3)) == 2  # remembered until the next write
+    memo.forget()
+    assert memo.get("w", read(4)) == 4
+    assert calls == [1, 2, 4]
+
+
+def test_a_load_changes_the_version_every_reader_sees(api: Api) -> None:
+    analyst = api.user("ana")
+    assert api.client.get("/v1/version", headers=analyst).json()["data_version"] == 0
+    api.client.post(
+        "/data/upload", json={"data_type": "meta_ads", "data": META_ROWS}, headers=analyst
+    )
+    assert api.client.get("/v1/version", headers=analyst).json()["data_version"] == 1
+    api.client.post(
+        "/v1/custom-metrics", json={"name": "x2", "expression": "spend * 2"}, headers=analyst
+    )
+    assert api.client.get("/v1/version", headers=analyst).json()["data_version"] == 2

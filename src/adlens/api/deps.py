@@ -17,7 +17,6 @@ from adlens.api.ratelimit import Decision
 from adlens.api.services import Services
 from adlens.appdb import accounts
 from adlens.appdb.accounts import Principal
-from adlens.appdb.models import User
 from adlens.core import security
 from adlens.core.errors import AuthenticationError, PermissionDeniedError, RateLimitedError
 from adlens.store import Store
@@ -53,16 +52,16 @@ def get_principal(
             "this route needs credentials",
             hint="send Authorization: Bearer <access token or API key>, or X-API-Key",
         )
-    with services.app_db.session() as session:
-        if security.split_api_key(token) is not None:
+    if security.split_api_key(token) is not None:
+        with services.app_db.session() as session:
             principal = accounts.key_principal(session, token)
-        else:
-            principal = _token_principal(services, session, token)
+    else:
+        principal = _token_principal(services, token)
     request.state.principal = principal
     return principal
 
 
-def _token_principal(services: Services, session: object, token: str) -> Principal:
+def _token_principal(services: Services, token: str) -> Principal:
     try:
         claims = security.decode_access_token(token, secret_key=services.settings.secret_key)
         user_id = int(claims["sub"])
@@ -72,10 +71,11 @@ def _token_principal(services: Services, session: object, token: str) -> Princip
             hint="get a new one from POST /auth/token or POST /auth/refresh",
             code="invalid_token",
         ) from exc
-    user = session.get(User, user_id)  # type: ignore[attr-defined]
-    if user is None or not user.is_active:
+    with services.app_db.engine.connect() as con:  # a plain read: no ORM session needed
+        principal = accounts.principal_of_user_id(con, user_id)
+    if principal is None:
         raise AuthenticationError("access token is invalid or expired", code="invalid_token")
-    return accounts.user_principal(user)
+    return principal
 
 
 def spend(services: Services, response: Response, rate_class: str, *keys: str) -> None:
