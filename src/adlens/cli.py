@@ -431,6 +431,10 @@ def demo(
     db: DbOption = None,
     days: Annotated[int, typer.Option(min=MIN_DAYS, help="Days of history to generate.")] = 90,
     as_json: JsonOption = False,
+    serve: Annotated[
+        bool, typer.Option("--serve", help="Then open the web dashboard on it (Ctrl+C stops).")
+    ] = False,
+    port: Annotated[int, typer.Option(help="Port of the dashboard with --serve.")] = 8000,
 ) -> None:
     """Write realistic exports for six platforms and GA4, load them, and summarise.
 
@@ -462,6 +466,10 @@ def demo(
     out.print(table)
     out.print(f"store: {summary['db']} · sample exports in {summary['dir']}")
     out.print("next: `adlens quality`, `adlens ingests`, `adlens inspect FILE`")
+    if serve:
+        from adlens.cli_web import open_dashboard
+
+        open_dashboard(Path(summary["db"]), port=port)
 
 
 @app.command()
