@@ -25,11 +25,11 @@ import math
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from adlens.query.cache import MemoryCache, RedisCache, TieredCache, cache_key
 from adlens.query.compile import Source, choose_source, compile_exclusions, compile_plan
@@ -41,6 +41,8 @@ from adlens.query.semantic import CustomDefinition, Registry
 from adlens.query.timerange import GRAIN_SECONDS
 from adlens.settings import Settings, get_settings
 from adlens.store import Store
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -155,17 +157,17 @@ def execute(
 def _metadata(
     store: Store, plan: QueryPlan, source: Source, workspace: str, exclusions: str | None
 ) -> dict[str, Any]:
-    range_rows, grain_rows = _excluded(store, exclusions, workspace)
-    last = store.con.execute(
-        "SELECT max(finished_at) FROM ingests WHERE workspace = ?", [workspace]
-    ).fetchall()[0][0]
+    version = store.data_version(workspace)
+    known = _FACTS.scope(store, workspace, version)
+    range_rows, grain_rows = known.get(exclusions, lambda: _excluded(store, exclusions, workspace))
+    last = known.get("last_load", lambda: _last_load(store, workspace))
     return {
         "query_time": 0.0,
         "row_count": 0,
         "rollup": source.rollup,
         "source": source.table,
         "shape": plan.shape,
-        "data_version": store.data_version(workspace),
+        "data_version": version,
         "last_load": last.isoformat() if last is not None else None,
         "range_rows_excluded": {
             "count": range_rows,
@@ -188,6 +190,61 @@ def _excluded(store: Store, exclusions: str | None, workspace: str) -> tuple[int
         return 0, 0
     row = store.con.execute(exclusions, [workspace]).fetchall()[0]
     return int(row[0] or 0), int(row[1] or 0)
+
+
+def _last_load(store: Store, workspace: str) -> Any:
+    return store.con.execute(
+        "SELECT max(finished_at) FROM ingests WHERE workspace = ?", [workspace]
+    ).fetchall()[0][0]
+
+
+class _Scope:
+    """Facts about one workspace at one data version, computed once each."""
+
+    def __init__(self) -> None:
+        self._values: dict[str | None, Any] = {}
+        self._lock = threading.Lock()
+
+    def get(self, key: str | None, compute: Callable[[], T]) -> T:
+        with self._lock:
+            if key in self._values:
+                return cast(T, self._values[key])
+        value = compute()
+        with self._lock:
+            if len(self._values) < 1024:
+                self._values[key] = value
+        return value
+
+
+class _DataFacts:
+    """Answers that change only when the data does: the counts of rows a query leaves out
+    and the last load time, per store file, workspace and data version.
+
+    The data version grows with every change to a workspace's data, so an entry can never
+    be stale: a new version is a new scope. Only the latest scopes are kept.
+    """
+
+    def __init__(self, size: int = 64) -> None:
+        self.size = size
+        self._scopes: OrderedDict[tuple[str, str, int], _Scope] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def scope(self, store: Store, workspace: str, version: int) -> _Scope:
+        key = (str(store.path), workspace, version)
+        if key[0] in ("", ":memory:"):
+            return _Scope()  # no file to name it by: nothing is kept
+        with self._lock:
+            found = self._scopes.get(key)
+            if found is None:
+                found = self._scopes[key] = _Scope()
+                if len(self._scopes) > self.size:
+                    self._scopes.popitem(last=False)
+            else:
+                self._scopes.move_to_end(key)
+            return found
+
+
+_FACTS = _DataFacts()
 
 
 class _CompiledPlans:

@@ -64,7 +64,6 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 
 import duckdb
-import sqlglot
 from sqlglot import exp
 
 from adlens.query.plan import Filter, Group, QueryPlan
@@ -350,6 +349,7 @@ def answerable(expression: exp.Expr) -> bool:
     >>> from adlens.query.semantic import BUILTIN_MEASURES
     >>> answerable(BUILTIN_MEASURES["cpm"].expression)
     True
+    >>> import sqlglot
     >>> answerable(sqlglot.parse_one("MAX(spend)")), answerable(sqlglot.parse_one("COUNT(*)"))
     (False, True)
     """
@@ -410,6 +410,7 @@ class _Columns:
 def adapt(expression: exp.Expr) -> exp.Expr:
     """A measure rewritten for rollup rows: ``COUNT(*)`` becomes the sum of ``row_count``.
 
+    >>> import sqlglot
     >>> adapt(sqlglot.parse_one("COUNT(*) + SUM(spend)")).sql()
     'COALESCE(SUM(row_count), 0) + SUM(spend)'
     """
@@ -424,62 +425,41 @@ def adapt(expression: exp.Expr) -> exp.Expr:
     return expression.transform(rewrite, copy=False)
 
 
+# The views (``adlens.store.migrations.QUERY_VIEWS``) that read rollups shaped like the
+# base table: each rollup label, and the combinations exclusion counts read.
+_VIEWS: dict[tuple[str, ...], str] = {
+    (DAY,): "q_rollup_ad_day",
+    (DAY_UTC,): "q_rollup_ad_day_utc",
+    (HOUR,): "q_rollup_ad_hour",
+    (MINUTE,): "q_rollup_events_minute",
+    (RANGE,): "q_rollup_ad_range",
+    (RANGE, DAY): "q_rollup_ad_range_day",
+    (EVENTS_TABLE,): "q_events",
+}
+
+
 def events_relation() -> exp.Expr:
     """The events as rows counted by their minute, shaped like the base table (``events``)."""
-    return _EVENTS.copy().subquery(EVENTS_TABLE, copy=False)
+    return _view((EVENTS_TABLE,), EVENTS_TABLE)
 
 
 def relation(rollup: str, alias: str) -> exp.Expr:
-    """The rows a rollup answers from, shaped like the base table, as a subquery ``alias``.
+    """The rows a rollup answers from, shaped like the base table, as ``alias``.
 
     ``rollup_ad_day`` reads the day, hour and range rollups (hour rows count in day buckets;
     range rows count in totals whose range covers them, and a series never selects them);
     ``rollup_ad_day_utc`` the same with hour rows summed per UTC day; ``rollup_ad_hour``
-    reads hour rollup rows only.
+    reads hour rollup rows only; ``rollup_events_minute`` the events' minutes.
     """
-    if rollup == MINUTE:
-        return _PARTS[MINUTE].copy().subquery(alias, copy=False)
-    return parts_relation(
-        {DAY: (DAY, HOUR, RANGE), DAY_UTC: (DAY, HOUR_DAY, RANGE)}.get(rollup, (HOUR,)), alias
-    )
+    return _view((rollup,), alias)
 
 
 def parts_relation(parts: tuple[str, ...], alias: str) -> exp.Expr:
-    """Rollup tables read together (``UNION ALL``), shaped like the base table."""
-    selects = [_PARTS[part].copy() for part in parts]
-    union: exp.Query = selects[0]
-    for select in selects[1:]:
-        union = exp.union(union, select, distinct=False, copy=False)
-    return union.subquery(alias, copy=False)
+    """Rollup tables read together, shaped like the base table (``(RANGE,)``, ``(RANGE, DAY)``)."""
+    return _view(parts, alias)
 
 
-def _part(rollup: str) -> exp.Select:
-    ts = {HOUR: "ts", HOUR_DAY: "CAST(utc_date AS TIMESTAMP)"}.get(
-        rollup, "CAST(NULL AS TIMESTAMP)"
+def _view(parts: tuple[str, ...], alias: str) -> exp.Expr:
+    return exp.Table(
+        this=exp.to_identifier(_VIEWS[parts]), alias=exp.TableAlias(this=exp.to_identifier(alias))
     )
-    if rollup == RANGE:
-        times = "CAST(NULL AS DATE) AS date, period_start, period_end"
-    else:
-        times = "date, date AS period_start, date AS period_end"
-    names = ", ".join((*GROUP_COLUMNS, *SUM_COLUMNS, ROW_COUNT))
-    sql = f"SELECT {names}, {times}, {ts} AS ts, '{_GRAIN[rollup]}' AS grain FROM {rollup}"
-    select = sqlglot.parse_one(sql, dialect="duckdb")
-    assert isinstance(select, exp.Select)
-    return select
-
-
-def _events_part(table: str) -> exp.Select:
-    counted = "row_count" if table == MINUTE else "1 AS row_count"
-    sql = (
-        f"SELECT {', '.join(EVENT_GROUPS)}, value, {counted}, date_trunc('minute', ts) AS ts, "
-        "'minute' AS grain, CAST(NULL AS DATE) AS date, CAST(NULL AS DATE) AS period_start, "
-        f"CAST(NULL AS DATE) AS period_end FROM {table}"
-    )
-    select = sqlglot.parse_one(sql, dialect="duckdb")
-    assert isinstance(select, exp.Select)
-    return select
-
-
-# Parsed once, copied per query.
-_PARTS = {**{rollup: _part(rollup) for rollup in ROLLUPS}, MINUTE: _events_part(MINUTE)}
-_EVENTS = _events_part(EVENTS_TABLE)

@@ -266,6 +266,48 @@ CREATE TABLE anomalies (
     detected_at TIMESTAMPTZ NOT NULL DEFAULT now()
 )
 """
+# What the query planner reads (adlens.query.rollups): rollups shaped like the base table,
+# several read together. Views keep the compiled queries short.
+_SUMS_AND_GROUPS = (
+    "workspace, platform, account_id, account_name, campaign_id, campaign_name, channel, "
+    "currency, spend, spend_original, impressions, clicks, conversions, conversion_value, "
+    "row_count"
+)
+_AS_DAY = (
+    f"SELECT {_SUMS_AND_GROUPS}, date, date AS period_start, date AS period_end, "
+    "CAST(NULL AS TIMESTAMP) AS ts, 'day' AS grain FROM rollup_ad_day"
+)
+_AS_HOUR = (
+    f"SELECT {_SUMS_AND_GROUPS}, date, date AS period_start, date AS period_end, ts, "
+    "'hour' AS grain FROM rollup_ad_hour"
+)
+_AS_HOUR_DAY = (
+    f"SELECT {_SUMS_AND_GROUPS}, date, date AS period_start, date AS period_end, "
+    "CAST(utc_date AS TIMESTAMP) AS ts, 'hour' AS grain FROM rollup_ad_hour_day"
+)
+_AS_RANGE = (
+    f"SELECT {_SUMS_AND_GROUPS}, CAST(NULL AS DATE) AS date, period_start, period_end, "
+    "CAST(NULL AS TIMESTAMP) AS ts, 'range' AS grain FROM rollup_ad_range"
+)
+_EVENT_COLUMNS = (
+    "workspace, platform, account_id, campaign_id, campaign_name, channel, event, value, "
+    "{count}, date_trunc('minute', ts) AS ts, 'minute' AS grain, CAST(NULL AS DATE) AS date, "
+    "CAST(NULL AS DATE) AS period_start, CAST(NULL AS DATE) AS period_end"
+)
+QUERY_VIEWS: dict[str, tuple[str, ...]] = {
+    "q_rollup_ad_day": (_AS_DAY, _AS_HOUR, _AS_RANGE),
+    "q_rollup_ad_day_utc": (_AS_DAY, _AS_HOUR_DAY, _AS_RANGE),
+    "q_rollup_ad_hour": (_AS_HOUR,),
+    "q_rollup_ad_range": (_AS_RANGE,),
+    "q_rollup_ad_range_day": (_AS_RANGE, _AS_DAY),
+    "q_rollup_events_minute": (
+        f"SELECT {_EVENT_COLUMNS.format(count='row_count')} FROM rollup_events_minute",
+    ),
+    "q_events": (f"SELECT {_EVENT_COLUMNS.format(count='1 AS row_count')} FROM events",),
+}
+QUERY_VIEWS_DDL = tuple(
+    f"CREATE VIEW {name} AS {' UNION ALL '.join(parts)}" for name, parts in QUERY_VIEWS.items()
+)
 
 MIGRATIONS: tuple[tuple[str, ...], ...] = (
     (
@@ -285,6 +327,8 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
     (ROLLUP_AD_RANGE_DDL, ROLLUP_AD_RANGE_FILL),
     (ROLLUP_AD_HOUR_DAY_DDL, ROLLUP_AD_HOUR_DAY_FILL),
     (EVENTS_DDL, ROLLUP_EVENTS_MINUTE_DDL, "CREATE SEQUENCE event_batch_seq START 1"),
+    # Views of the rollups the query planner reads (after every rollup table exists).
+    QUERY_VIEWS_DDL,
     # Canonical campaigns across platforms and GA4 (adlens.consolidate).
     (CAMPAIGN_MAP_DDL,),
     # Incidents found by anomaly detection over the facts (adlens.anomaly).
