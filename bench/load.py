@@ -163,15 +163,27 @@ request = function()
   return wrk.format("POST", "/v1/load", {{["Content-Type"] = "application/json",
     ["Authorization"] = "Bearer " .. token}}, body)
 end
+{DELAY}"""
+
+# A dashboard user reads an answer before asking again: wrk waits this long (ms, uniform
+# between half and one and a half times the mean) on each connection between requests.
+THINK = """
+delay = function()
+  return math.random({LOW}, {HIGH})
+end
 """
 
 
-def lua_script(path: Path, token: str, hit_share: float) -> None:
+def lua_script(path: Path, token: str, hit_share: float, think_ms: int = 0) -> None:
     hot = "{" + ", ".join(json.dumps(json.dumps(q)) for q in HOT) + "}"
     template = json.dumps(cold(0)).replace('"limit": 0', '"limit": %d')
     text = LUA.replace("{{", "{").replace("}}", "}")
+    delay = ""
+    if think_ms:
+        delay = THINK.replace("{LOW}", str(think_ms // 2)).replace("{HIGH}", str(think_ms * 3 // 2))
     path.write_text(
-        text.replace("{HOT}", hot)
+        text.replace("{DELAY}", delay)
+        .replace("{HOT}", hot)
         .replace("{TOKEN}", token)
         .replace("{HIT_SHARE}", str(hit_share))
         .replace("{COLD}", json.dumps(template))
@@ -259,6 +271,12 @@ def main() -> None:
     parser.add_argument("--connections", default="100,1000")
     parser.add_argument("--duration", type=int, default=10, help="seconds per wrk run")
     parser.add_argument("--hit-share", type=float, default=0.7)
+    parser.add_argument(
+        "--think-ms",
+        type=int,
+        default=1000,
+        help="mean pause of each simulated dashboard user between requests (0: skip that run)",
+    )
     parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args()
     if shutil.which("wrk") is None:
@@ -307,16 +325,21 @@ def main() -> None:
         script, hits_script = workdir / "mix.lua", workdir / "hits.lua"
         lua_script(script, token, args.hit_share)
         lua_script(hits_script, token, 1.0)
+        users_script = workdir / "users.lua"
+        lua_script(users_script, token, args.hit_share, args.think_ms)
         hits = misses = 0.0
         for count in connections:
             floor = wrk(url + "/health", count, args.duration)
             hot = wrk(url, count, args.duration, hits_script)
             before = metrics(url)
             mix = wrk(url, count, args.duration, script)
+            users = wrk(url, count, args.duration, users_script) if args.think_ms else None
             after = metrics(url)
             hits += after["hits"] - before["hits"]
             misses += after["misses"] - before["misses"]
-            results.append({"connections": count, "floor": floor, "hot": hot, "mix": mix})
+            results.append(
+                {"connections": count, "floor": floor, "hot": hot, "mix": mix, "users": users}
+            )
             print(
                 f"{count} connections: health {floor['rps']:.0f} req/s, "
                 f"mix {mix['rps']:.0f} req/s (p50 {mix['p50']:.1f} ms, p99 {mix['p99']:.1f} ms)"
@@ -378,6 +401,25 @@ def write(
             f"{mix['rps'] / floor['rps']:.2f}x | {mix['p50']:.1f} | {mix['p99']:.1f} | "
             f"{mix['non2xx'] + hot['non2xx']} | {mix['socket_errors']} |"
         )
+    users = [r for r in results if r.get("users")]
+    if users:
+        lines += [
+            "",
+            f"Dashboard users: each connection is one user who reads an answer for "
+            f"{args.think_ms / 2000:g}-{args.think_ms * 3 / 2000:g} s (uniform) before the next "
+            "request, with the same 70/30 mix (wrk's `delay()`; latency is measured from send "
+            "to answer). Target: p99 <= 100 ms and no errors with 100 users.",
+            "",
+            "| users | req/s | p50 ms | p99 ms | non-2xx | socket errors | p99 <= 100 ms |",
+            "|---|---|---|---|---|---|---|",
+        ]
+        for r in users:
+            u = r["users"]
+            ok = u["p99"] <= 100 and not u["non2xx"] and u["socket_errors"] == "none"
+            lines.append(
+                f"| {r['connections']:,} | {u['rps']:,.0f} | {u['p50']:.1f} | {u['p99']:.1f} "
+                f"| {u['non2xx']} | {u['socket_errors']} | {'PASS' if ok else 'FAIL'} |"
+            )
     best = max(r["mix"]["rps"] for r in results)
     lines += [
         "",
