@@ -465,7 +465,8 @@ def demo(
         )
     out.print(table)
     out.print(f"store: {summary['db']} · sample exports in {summary['dir']}")
-    out.print("next: `adlens quality`, `adlens ingests`, `adlens inspect FILE`")
+    out.print(f"{summary['anomalies']} anomalies found (`adlens detect` lists them)")
+    out.print("next: `adlens quality`, `adlens ingests`, `adlens campaigns`, `adlens demo --serve`")
     if serve:
         from adlens.cli_web import open_dashboard
 

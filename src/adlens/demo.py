@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from adlens import fx
+from adlens.anomaly import detect_store
 from adlens.demo_data import write_demo_exports
 from adlens.ingest import ingest_file
 from adlens.settings import get_settings
@@ -34,10 +35,13 @@ def run_demo(directory: Path, db: Path, *, days: int = 90) -> dict[str, Any]:
             "SELECT count(*) AS rows, sum(sessions) AS sessions, sum(conversions) AS "
             "conversions, sum(revenue) AS revenue FROM sessions"
         )
+        # So the dashboard's Anomalies page has the planted events to show.
+        incidents = detect_store(store)
     return {
         "dir": str(directory),
         "db": str(db),
         "reports": reports,
         "totals": totals,
         "sessions": sessions[0],
+        "anomalies": len(incidents),
     }
