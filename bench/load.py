@@ -202,7 +202,7 @@ def wrk(url: str, connections: int, duration: int, script: Path | None = None) -
         f"{duration}s",
         "--latency",
         "--timeout",
-        "10s",
+        "60s",  # a request still queued is not a failure: its latency is reported
     ]
     if script:
         command += ["-s", str(script)]
