@@ -189,6 +189,7 @@ def test_compact_command(tmp_path: Path) -> None:
         "rollup_ad_range": 0,
         "rollup_ad_hour_day": 0,
         "rollup_events_minute": 0,
+        "rollup_events_minute_platform": 0,
     }
 
 

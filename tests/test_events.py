@@ -164,7 +164,7 @@ def test_a_five_minute_series_from_the_minute_rollup(store: Store) -> None:
     answer = run_query(store, request)
     with use_rollups(False):
         base = run_query(store, request)
-    assert answer.metadata["rollup"] == "rollup_events_minute"
+    assert answer.metadata["rollup"] == "rollup_events_minute_platform"  # the coarsest
     assert base.metadata["rollup"] == "base"
     expected = [
         {"ts.5m": "2026-11-26T10:00:00", "event": "click", "events": 2, "event_value": 3.0},
@@ -193,7 +193,10 @@ def test_local_buckets_in_a_half_hour_zone_and_totals(store: Store) -> None:
     }
     answer = run_query(store, totals)
     assert answer.data == [{"platform": "meta", "events": 2}]
-    assert answer.metadata["rollup"] == "rollup_events_minute"
+    assert answer.metadata["rollup"] == "rollup_events_minute_platform"
+    by_campaign = run_query(store, {**totals, "dimensions": ["campaign_name"]})
+    assert by_campaign.data == [{"campaign_name": "Spring", "events": 2}]
+    assert by_campaign.metadata["rollup"] == "rollup_events_minute"
 
 
 def test_events_and_ad_measures_do_not_mix(store: Store) -> None:
@@ -208,7 +211,8 @@ def test_rebuild_equals_the_appended_rollup(store: Store) -> None:
     append_events(store, [click("2026-11-26T10:00:50Z", value=2.0)])
     assert store.query("SELECT count(*) AS n FROM rollup_events_minute") == [{"n": 2}]
     with store.transaction() as con:
-        assert rebuild_rollups(con)["rollup_events_minute"] == 1
+        rebuilt = rebuild_rollups(con)
+    assert (rebuilt["rollup_events_minute"], rebuilt["rollup_events_minute_platform"]) == (1, 1)
     assert store.query("SELECT ts, value, row_count FROM rollup_events_minute") == [
         {"ts": datetime(2026, 11, 26, 10, 0), "value": 3.0, "row_count": 2}
     ]
@@ -283,7 +287,10 @@ def test_rollup_answer_equals_the_events_answer(
     planned = run_query(loaded, request)
     with use_rollups(False):
         base = run_query(loaded, request)
-    assert planned.metadata["rollup"] == "rollup_events_minute"
+    fine = "campaign_name" in dimensions
+    assert planned.metadata["rollup"] == (
+        "rollup_events_minute" if fine else "rollup_events_minute_platform"
+    )
     assert rounded(planned.data) == rounded(base.data)
     # The reference: events counted by their minute, whole minutes inside the range.
     lo = first + timedelta(minutes=1 if seconds else 0)

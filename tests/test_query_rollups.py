@@ -325,6 +325,7 @@ def test_rebuild_equals_the_incremental_refreshes(store: Store) -> None:
         "rollup_ad_range": 0,
         "rollup_ad_hour_day": 1,
         "rollup_events_minute": 0,
+        "rollup_events_minute_platform": 0,
     }
     assert sorted_rows(store, "SELECT * FROM rollup_ad_day") == incremental
     assert_rollups_exact(store)

@@ -84,6 +84,13 @@ EVENT_GROUPS: tuple[str, ...] = (
     "event",
 )
 EVENT_SUMS: tuple[str, ...] = ("value",)
+MINUTE_PLATFORM = "rollup_events_minute_platform"
+EVENT_PLATFORM_GROUPS: tuple[str, ...] = ("workspace", "platform", "channel", "event")
+# Coarsest first: the planner takes the first that answers a query exactly.
+EVENT_ROLLUPS: dict[str, tuple[str, ...]] = {
+    MINUTE_PLATFORM: EVENT_PLATFORM_GROUPS,
+    MINUTE: EVENT_GROUPS,
+}
 BASE_TABLE = "ad_performance"
 GROUP_COLUMNS: tuple[str, ...] = (
     "workspace",
@@ -268,19 +275,26 @@ def finer_than_groups(fields: Iterable[str]) -> bool:
     return any(name in _FINER for name in fields)
 
 
-_EVENTS_AGGREGATE = (
-    f"INSERT INTO {MINUTE} SELECT {', '.join(EVENT_GROUPS)}, date_trunc('minute', ts), "
-    f"sum(value), count(*) FROM {EVENTS_TABLE}"
-)
+def _events_aggregate(rollup: str) -> str:
+    groups = ", ".join(EVENT_ROLLUPS[rollup])
+    return (
+        f"INSERT INTO {rollup} SELECT {groups}, date_trunc('minute', ts), sum(value), count(*) "
+        f"FROM {EVENTS_TABLE}"
+    )
 
 
-def extend_event_rollup(con: duckdb.DuckDBPyConnection, batch_id: int) -> int:
-    """Append the minute aggregates of one batch of events; returns rollup rows written.
+def extend_event_rollup(con: duckdb.DuckDBPyConnection, batch_id: int) -> dict[str, int]:
+    """Append the minute aggregates of one batch of events; returns rows written per rollup.
 
     Events are only ever added, and sums are additive, so a minute may have several rows.
     """
-    rows = con.execute(_EVENTS_AGGREGATE + " WHERE batch_id = ? GROUP BY ALL", [batch_id])
-    return int(rows.fetchall()[0][0])
+    written: dict[str, int] = {}
+    for rollup in EVENT_ROLLUPS:
+        rows = con.execute(
+            _events_aggregate(rollup) + " WHERE batch_id = ? GROUP BY ALL", [batch_id]
+        )
+        written[rollup] = int(rows.fetchall()[0][0])
+    return written
 
 
 def rebuild_rollups(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
@@ -297,9 +311,11 @@ def rebuild_rollups(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
             _insert(rollup) + _aggregate(rollup) + f" GROUP BY ALL ORDER BY {order}"
         ).fetchall()
         written[rollup] = int(rows[0][0]) if rows else 0
-    con.execute(f"DELETE FROM {MINUTE}")
-    rows = con.execute(_EVENTS_AGGREGATE + " GROUP BY ALL ORDER BY 8").fetchall()  # by ts
-    written[MINUTE] = int(rows[0][0]) if rows else 0
+    for rollup, groups in EVENT_ROLLUPS.items():
+        con.execute(f"DELETE FROM {rollup}")
+        by_ts = len(groups) + 1
+        rows = con.execute(_events_aggregate(rollup) + f" GROUP BY ALL ORDER BY {by_ts}").fetchall()
+        written[rollup] = int(rows[0][0]) if rows else 0
     return written
 
 
@@ -314,7 +330,10 @@ def rollup_for(plan: QueryPlan) -> str | None:
     g = plan.granularity
     if plan.table == EVENTS_TABLE:
         # Events count by their minute, and every granularity is whole minutes.
-        return MINUTE if _columns_answer(plan, EVENT_GROUPS, EVENT_SUMS) else None
+        for rollup, groups in EVENT_ROLLUPS.items():
+            if _columns_answer(plan, groups, EVENT_SUMS):
+                return rollup
+        return None
     if plan.table != BASE_TABLE:
         return None
     if g is None or (g.name != "hour" and not g.sub_day):
@@ -432,6 +451,7 @@ _VIEWS: dict[tuple[str, ...], str] = {
     (DAY_UTC,): "q_rollup_ad_day_utc",
     (HOUR,): "q_rollup_ad_hour",
     (MINUTE,): "q_rollup_events_minute",
+    (MINUTE_PLATFORM,): "q_rollup_events_minute_platform",
     (RANGE,): "q_rollup_ad_range",
     (RANGE, DAY): "q_rollup_ad_range_day",
     (EVENTS_TABLE,): "q_events",

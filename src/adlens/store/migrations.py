@@ -305,6 +305,28 @@ QUERY_VIEWS: dict[str, tuple[str, ...]] = {
     ),
     "q_events": (f"SELECT {_EVENT_COLUMNS.format(count='1 AS row_count')} FROM events",),
 }
+# Events per minute without accounts and campaigns: most live charts ask by event and platform.
+ROLLUP_EVENTS_PLATFORM_DDL = """
+CREATE TABLE rollup_events_minute_platform (
+    workspace VARCHAR NOT NULL,
+    platform VARCHAR NOT NULL,
+    channel VARCHAR,
+    event VARCHAR NOT NULL,
+    ts TIMESTAMP NOT NULL,
+    value DOUBLE,
+    row_count BIGINT NOT NULL
+)
+"""
+ROLLUP_EVENTS_PLATFORM_FILL = (
+    "INSERT INTO rollup_events_minute_platform SELECT workspace, platform, channel, event, "
+    "date_trunc('minute', ts), sum(value), count(*) FROM events GROUP BY ALL ORDER BY 5"
+)
+ROLLUP_EVENTS_PLATFORM_VIEW = (
+    "CREATE VIEW q_rollup_events_minute_platform AS SELECT workspace, platform, channel, "
+    "event, value, row_count, ts, 'minute' AS grain, CAST(NULL AS DATE) AS date, "
+    "CAST(NULL AS DATE) AS period_start, CAST(NULL AS DATE) AS period_end "
+    "FROM rollup_events_minute_platform"
+)
 QUERY_VIEWS_DDL = tuple(
     f"CREATE VIEW {name} AS {' UNION ALL '.join(parts)}" for name, parts in QUERY_VIEWS.items()
 )
@@ -329,6 +351,7 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
     (EVENTS_DDL, ROLLUP_EVENTS_MINUTE_DDL, "CREATE SEQUENCE event_batch_seq START 1"),
     # Views of the rollups the query planner reads (after every rollup table exists).
     QUERY_VIEWS_DDL,
+    (ROLLUP_EVENTS_PLATFORM_DDL, ROLLUP_EVENTS_PLATFORM_FILL, ROLLUP_EVENTS_PLATFORM_VIEW),
     # Canonical campaigns across platforms and GA4 (adlens.consolidate).
     (CAMPAIGN_MAP_DDL,),
     # Incidents found by anomaly detection over the facts (adlens.anomaly).
