@@ -349,11 +349,11 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
     (ROLLUP_AD_RANGE_DDL, ROLLUP_AD_RANGE_FILL),
     (ROLLUP_AD_HOUR_DAY_DDL, ROLLUP_AD_HOUR_DAY_FILL),
     (EVENTS_DDL, ROLLUP_EVENTS_MINUTE_DDL, "CREATE SEQUENCE event_batch_seq START 1"),
-    # Views of the rollups the query planner reads (after every rollup table exists).
-    QUERY_VIEWS_DDL,
-    (ROLLUP_EVENTS_PLATFORM_DDL, ROLLUP_EVENTS_PLATFORM_FILL, ROLLUP_EVENTS_PLATFORM_VIEW),
     # Canonical campaigns across platforms and GA4 (adlens.consolidate).
     (CAMPAIGN_MAP_DDL,),
     # Incidents found by anomaly detection over the facts (adlens.anomaly).
     (ANOMALIES_DDL, "CREATE SEQUENCE anomaly_id_seq START 1"),
+    # Views of the rollups the query planner reads (after every rollup table exists).
+    QUERY_VIEWS_DDL,
+    (ROLLUP_EVENTS_PLATFORM_DDL, ROLLUP_EVENTS_PLATFORM_FILL, ROLLUP_EVENTS_PLATFORM_VIEW),
 )
