@@ -25,6 +25,7 @@ RULES: dict[tuple[str, str], str | None] = {
     ("GET", "/me"): "read",
     ("POST", "/data/upload"): "upload",
     ("POST", "/data/upload/file"): "upload",
+    ("POST", "/data/events"): "upload",
     ("GET", "/ingests"): "read",
     ("GET", "/ingests/{ingest_id}"): "read",
     ("POST", "/query/dashboard"): "query",
@@ -59,6 +60,7 @@ BODIES: dict[tuple[str, str], Any] = {
     ("POST", "/v1/load"): {"measures": ["spend"]},
     ("POST", "/v1/custom-metrics"): {"name": "double_spend", "expression": "spend * 2"},
     ("PUT", "/campaign-map"): {"platform": "meta", "campaign_name": "A", "canonical_campaign": "B"},
+    ("POST", "/data/events"): {"events": []},
     ("POST", "/users"): {"username": "newbie", "password": "long enough pw"},
     ("POST", "/keys"): {"name": "k"},
     ("PATCH", "/users/{username}"): {"role": "viewer"},
@@ -200,6 +202,18 @@ def test_no_workspace_reads_or_changes_another(api: Api) -> None:
     assert api.client.get("/campaign-map", headers=north).json()["data"] == north_map
     detected = api.client.post("/anomalies/detect", headers=south).json()
     assert detected == {"data": [], "count": 0}
+    # events: an id is unique within its workspace; counts stay apart
+    event = {"ts": "2024-01-01T10:00:00Z", "event": "click", "event_id": "e1"}
+    sent = api.client.post("/data/events", json={"events": [event]}, headers=north).json()
+    assert (sent["loaded"], sent["duplicates"]) == (1, 0)
+    assert api.client.post("/v1/load", json={"measures": ["events"]}, headers=south).json()[
+        "data"
+    ] == [{"events": 0}]
+    sent = api.client.post("/data/events", json={"events": [event, event]}, headers=south).json()
+    assert (sent["loaded"], sent["duplicates"]) == (1, 1)
+    assert api.client.post("/v1/load", json={"measures": ["events"]}, headers=north).json()[
+        "data"
+    ] == [{"events": 1}]
 
     # a south upload lands in south only; north's numbers are unchanged
     api.client.post(
