@@ -19,6 +19,7 @@ import pytest
 
 from adlens.anomaly import detect_store
 from adlens.demo import run_demo
+from adlens.demo_data import PLANTED
 from adlens.store import open_store
 from tests.web_helpers import CHROMIUM_ARGS, PASSWORD, LiveServer, find_chromium, live_server
 
@@ -297,6 +298,11 @@ def money(value: float) -> str:
     return f"-${-value:,.2f}" if value < 0 else f"${value:,.2f}"
 
 
+def medium(day: date) -> str:
+    """A day as the pages write it for en-US users ("Nov 8, 2026")."""
+    return f"{day:%b} {day.day}, {day.year}"
+
+
 def number(value: float) -> str:
     """A count with at most one decimal, as the pages write it for en-US users."""
     text = f"{value:,.1f}"
@@ -307,7 +313,8 @@ def test_anomaly_marker_and_list_open_the_explanation(open_page: Any, server: Li
     incidents = server.api("GET", f"/anomalies?{LAST_30_DAYS}")["data"]
     # five of the demo's planted events fall in the default period (one is 34 days back)
     assert len(incidents) == 5
-    page = open_page()
+    # east of UTC, a midnight read as local time is the day before in UTC: days stay days
+    page = open_page("ana", "/", timezone_id="Europe/Berlin")
     page.wait_for_selector("#series-markers button")
     assert page.locator("#series-markers button").count() == len(incidents)
     point = page.evaluate(
@@ -326,7 +333,13 @@ def test_anomaly_marker_and_list_open_the_explanation(open_page: Any, server: Li
     rows = page.locator("#anomalies-table tbody tr")
     assert rows.count() == len(incidents)
     (outage,) = [r for r in incidents if r["kind"] == "tracking stopped"]
-    page.get_by_role("button", name=re.compile(r"^Explain: Conversions .*\(Google Ads\)$")).click()
+    first, last = sorted(PLANTED["google_tracking_outage"].dates(TODAY - timedelta(days=1)))
+    assert (outage["period_start"], outage["period_end"]) == (
+        f"{first}T00:00:00",
+        f"{last}T00:00:00",
+    )
+    label = f"Explain: Conversions {number(outage['actual'])} on {medium(first)} (Google Ads)"
+    page.get_by_role("button", name=label, exact=True).click()
     dialog.wait_for(state="visible")
     facts = dict(
         zip(
@@ -339,7 +352,7 @@ def test_anomaly_marker_and_list_open_the_explanation(open_page: Any, server: Li
     severity = f"{outage['severity'] * 100:.2f}".rstrip("0").rstrip(".")
     assert facts == {
         "What": "Google Ads",
-        "When": facts["When"],
+        "When": f"{medium(first)} – {medium(last)}",
         "Actual": number(outage["actual"]),
         "Expected range": f"{number(outage['expected_low'])} – {number(outage['expected_high'])}",
         "Severity": f"{severity}%",
