@@ -21,7 +21,6 @@ import statistics
 import sys
 import tempfile
 import time
-from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -30,9 +29,10 @@ import httpx
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from tests.web_helpers import CHROMIUM_ARGS, find_chromium, live_server
-from tests.web_ml_routes import ml_router
 
+from adlens.anomaly import detect_store
 from adlens.demo import run_demo
+from adlens.store import open_store
 
 
 def main() -> None:
@@ -47,10 +47,10 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         directory = Path(tmp)
         db = Path(run_demo(directory / "exports", directory / "demo.duckdb", days=90)["db"])
-        # GET /anomalies is not in the API yet: the fixed rows of the browser tests stand in.
-        routers = [ml_router(date.today() - timedelta(days=5))]
+        with open_store(db) as store:  # the Overview marks the incidents GET /anomalies lists
+            detect_store(store)
         with (
-            live_server(directory / "server", db, routers) as server,
+            live_server(directory / "server", db) as server,
             sync_playwright() as playwright,
         ):
             browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)

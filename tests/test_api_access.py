@@ -25,6 +25,7 @@ RULES: dict[tuple[str, str], str | None] = {
     ("GET", "/me"): "read",
     ("POST", "/data/upload"): "upload",
     ("POST", "/data/upload/file"): "upload",
+    ("POST", "/data/events"): "upload",
     ("GET", "/ingests"): "read",
     ("GET", "/ingests/{ingest_id}"): "read",
     ("POST", "/query/dashboard"): "query",
@@ -35,6 +36,11 @@ RULES: dict[tuple[str, str], str | None] = {
     ("GET", "/v1/custom-metrics"): "read",
     ("POST", "/v1/custom-metrics"): "metrics",
     ("DELETE", "/v1/custom-metrics/{name}"): "metrics",
+    ("GET", "/anomalies"): "read",
+    ("POST", "/anomalies/detect"): "upload",
+    ("GET", "/campaigns/consolidated"): "query",
+    ("GET", "/campaign-map"): "read",
+    ("PUT", "/campaign-map"): "metrics",
     ("GET", "/users"): "admin",
     ("POST", "/users"): "admin",
     ("PATCH", "/users/{username}"): "admin",
@@ -53,6 +59,8 @@ BODIES: dict[tuple[str, str], Any] = {
     ("POST", "/query/dashboard"): {"metrics": [{"name": "total_spend"}]},
     ("POST", "/v1/load"): {"measures": ["spend"]},
     ("POST", "/v1/custom-metrics"): {"name": "double_spend", "expression": "spend * 2"},
+    ("PUT", "/campaign-map"): {"platform": "meta", "campaign_name": "A", "canonical_campaign": "B"},
+    ("POST", "/data/events"): {"events": []},
     ("POST", "/users"): {"username": "newbie", "password": "long enough pw"},
     ("POST", "/keys"): {"name": "k"},
     ("PATCH", "/users/{username}"): {"role": "viewer"},
@@ -176,6 +184,36 @@ def test_no_workspace_reads_or_changes_another(api: Api) -> None:
     assert {r["workspace"] for r in audit} == {"south"}
     meta = api.client.get("/v1/meta", headers=south).json()
     assert "north_only" not in [m["name"] for m in meta["measures"]]
+    # campaigns: north's map (built by its load) and view are not south's
+    north_map = api.client.get("/campaign-map", headers=north).json()["data"]
+    assert [(r["workspace"], r["platform"], r["campaign_name"]) for r in north_map] == [
+        ("north", "meta", "Summer"),
+        ("north", "meta", "Winter"),
+    ]
+    assert api.client.get("/campaign-map", headers=south).json() == {"data": []}
+    assert api.client.get("/campaigns/consolidated", headers=south).json() == {"data": []}
+    assert api.client.get("/anomalies", headers=south).json() == {"data": []}
+    south_row = api.client.put(
+        "/campaign-map",
+        json={"platform": "meta", "campaign_name": "Summer", "canonical_campaign": "Heatwave"},
+        headers=south,
+    ).json()
+    assert (south_row["workspace"], south_row["canonical_campaign"]) == ("south", "Heatwave")
+    assert api.client.get("/campaign-map", headers=north).json()["data"] == north_map
+    detected = api.client.post("/anomalies/detect", headers=south).json()
+    assert detected == {"data": [], "count": 0}
+    # events: an id is unique within its workspace; counts stay apart
+    event = {"ts": "2024-01-01T10:00:00Z", "event": "click", "event_id": "e1"}
+    sent = api.client.post("/data/events", json={"events": [event]}, headers=north).json()
+    assert (sent["loaded"], sent["duplicates"]) == (1, 0)
+    assert api.client.post("/v1/load", json={"measures": ["events"]}, headers=south).json()[
+        "data"
+    ] == [{"events": 0}]
+    sent = api.client.post("/data/events", json={"events": [event, event]}, headers=south).json()
+    assert (sent["loaded"], sent["duplicates"]) == (1, 1)
+    assert api.client.post("/v1/load", json={"measures": ["events"]}, headers=north).json()[
+        "data"
+    ] == [{"events": 1}]
 
     # a south upload lands in south only; north's numbers are unchanged
     api.client.post(

@@ -1,10 +1,9 @@
 """The dashboard in a real browser: Debian's Chromium driven by Playwright, against a real
-uvicorn serving the API over a DuckDB file loaded from the demo exports.
+uvicorn serving the API over a DuckDB file loaded from the demo exports, with anomaly
+detection run over it (the demo plants the events it finds).
 
-The ML routes (/anomalies, /campaigns/consolidated, /campaign-map) are not part of the API
-yet; these tests serve them from the test-only router in ``web_ml_routes`` with fixed rows
-shaped as the contract between the branches fixes them. Every page must run without a
-console error or uncaught exception; screenshots go to test-artifacts/.
+Every page must run without a console error or uncaught exception; screenshots go to
+test-artifacts/.
 """
 
 from __future__ import annotations
@@ -18,14 +17,17 @@ from typing import Any
 
 import pytest
 
+from adlens.anomaly import detect_store
 from adlens.demo import run_demo
+from adlens.demo_data import PLANTED
+from adlens.store import open_store
 from tests.web_helpers import CHROMIUM_ARGS, PASSWORD, LiveServer, find_chromium, live_server
-from tests.web_ml_routes import CONSOLIDATED, anomaly_rows, ml_router
 
 sync_api = pytest.importorskip("playwright.sync_api")
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 TODAY = date.today()
-ANOMALY_DAY = TODAY - timedelta(days=5)
+LAST_30_DAYS = f"start={TODAY - timedelta(days=29)}&end={TODAY}"  # the pages' default period
+INSIGHT_PATHS = ("/anomalies", "/anomalies/detect", "/campaigns/consolidated", "/campaign-map")
 KPI_KEYS = [
     "spend",
     "impressions",
@@ -42,12 +44,15 @@ KPI_KEYS = [
 @pytest.fixture(scope="module")
 def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     directory = tmp_path_factory.mktemp("demo")
-    return Path(run_demo(directory / "exports", directory / "demo.duckdb", days=45)["db"])
+    db = Path(run_demo(directory / "exports", directory / "demo.duckdb", days=45)["db"])
+    with open_store(db) as store:
+        assert len(detect_store(store)) == 6  # the demo's planted events
+    return db
 
 
 @pytest.fixture(scope="module")
 def server(demo_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    with live_server(tmp_path_factory.mktemp("server"), demo_db, [ml_router(ANOMALY_DAY)]) as live:
+    with live_server(tmp_path_factory.mktemp("server"), demo_db) as live:
         yield live
 
 
@@ -288,10 +293,30 @@ def test_upload_updates_the_open_overview_without_a_reload(
     assert overview.locator("#live-status").inner_text().startswith("Updated")
 
 
-def test_anomaly_marker_and_list_open_the_explanation(open_page: Any) -> None:
-    page = open_page()
+def money(value: float) -> str:
+    """An amount as the pages write it for en-US users in USD."""
+    return f"-${-value:,.2f}" if value < 0 else f"${value:,.2f}"
+
+
+def medium(day: date) -> str:
+    """A day as the pages write it for en-US users ("Nov 8, 2026")."""
+    return f"{day:%b} {day.day}, {day.year}"
+
+
+def number(value: float) -> str:
+    """A count with at most one decimal, as the pages write it for en-US users."""
+    text = f"{value:,.1f}"
+    return text[:-2] if text.endswith(".0") else text
+
+
+def test_anomaly_marker_and_list_open_the_explanation(open_page: Any, server: LiveServer) -> None:
+    incidents = server.api("GET", f"/anomalies?{LAST_30_DAYS}")["data"]
+    # five of the demo's planted events fall in the default period (one is 34 days back)
+    assert len(incidents) == 5
+    # east of UTC, a midnight read as local time is the day before in UTC: days stay days
+    page = open_page("ana", "/", timezone_id="Europe/Berlin")
     page.wait_for_selector("#series-markers button")
-    expected = {row["anomaly_id"]: row for row in anomaly_rows(ANOMALY_DAY)}
+    assert page.locator("#series-markers button").count() == len(incidents)
     point = page.evaluate(
         "(() => { const c = Chart.getChart(document.getElementById('series-chart'));"
         " const p = c.getDatasetMeta(1).data.find(e => !e.skip);"
@@ -300,16 +325,21 @@ def test_anomaly_marker_and_list_open_the_explanation(open_page: Any) -> None:
     page.mouse.click(point[0], point[1])
     dialog = page.locator("#anomaly-dialog")
     dialog.wait_for(state="visible")
-    assert dialog.locator(".explanation").inner_text() in {
-        r["explanation"] for r in expected.values()
-    }
+    assert dialog.locator(".explanation").inner_text() in {r["explanation"] for r in incidents}
     dialog.get_by_role("button", name="Close").click()
 
     page.get_by_role("link", name="Anomalies").click()
     wait_ready(page)
     rows = page.locator("#anomalies-table tbody tr")
-    assert rows.count() == 2
-    page.get_by_role("button", name=re.compile(r"^Explain: Clicks")).click()
+    assert rows.count() == len(incidents)
+    (outage,) = [r for r in incidents if r["kind"] == "tracking stopped"]
+    first, last = sorted(PLANTED["google_tracking_outage"].dates(TODAY - timedelta(days=1)))
+    assert (outage["period_start"], outage["period_end"]) == (
+        f"{first}T00:00:00",
+        f"{last}T00:00:00",
+    )
+    label = f"Explain: Conversions {number(outage['actual'])} on {medium(first)} (Google Ads)"
+    page.get_by_role("button", name=label, exact=True).click()
     dialog.wait_for(state="visible")
     facts = dict(
         zip(
@@ -318,38 +348,74 @@ def test_anomaly_marker_and_list_open_the_explanation(open_page: Any) -> None:
             strict=True,
         )
     )
-    assert dialog.locator(".explanation").inner_text() == expected[2]["explanation"]
+    assert dialog.locator(".explanation").inner_text() == outage["explanation"]
+    severity = f"{outage['severity'] * 100:.2f}".rstrip("0").rstrip(".")
     assert facts == {
-        "What": "Google Ads · Brand Search",
-        "When": facts["When"],
-        "Actual": "0",
-        "Expected range": "310 – 520",
-        "Severity": "95%",
-        "Money at stake": "$0.00",
-        "Main driver": "campaign_name = Brand Search",
+        "What": "Google Ads",
+        "When": f"{medium(first)} – {medium(last)}",
+        "Actual": number(outage["actual"]),
+        "Expected range": f"{number(outage['expected_low'])} – {number(outage['expected_high'])}",
+        "Severity": f"{severity}%",
+        "Money at stake": money(outage["money_at_stake"]),
+        "Main driver": outage["driver"],
         "Triage": "data problem",
     }
     shot(page, "anomalies")
 
 
-def test_campaigns_show_consolidated_rows_and_accept_an_override(open_page: Any) -> None:
+def test_campaigns_show_consolidated_rows_and_accept_an_override(
+    open_page: Any, server: LiveServer
+) -> None:
+    expected = server.api("GET", f"/campaigns/consolidated?{LAST_30_DAYS}")["data"]
     page = open_page("ana", "/ui/campaigns")
-    names = page.locator("#consolidated-table tbody tr td:first-child").all_inner_texts()
-    assert [n.split("\n")[0] for n in names] == [r["canonical_campaign"] for r in CONSOLIDATED]
-    row = page.locator("#map-table tbody tr", has_text="BF_Prospecting_2026")
-    row.get_by_role("combobox").fill("Black Friday 2026")
+    cells = page.locator("#consolidated-table tbody tr td:first-child")
+    assert [n.split("\n")[0] for n in cells.all_inner_texts()] == [
+        r["canonical_campaign"] for r in expected
+    ]
+    brand = page.locator("#consolidated-table tbody tr", has_text="Always-on Brand")
+    assert (
+        brand.locator(".gap-note").inner_text()
+        == {r["canonical_campaign"]: r for r in expected}["Always-on Brand"]["gap_explanation"]
+    )
+
+    # the demo's LinkedIn group reaches GA4 under another name: map it to its campaign
+    row = page.locator("#map-table tbody tr", has_text="Brand - Followers")
+    row.get_by_role("combobox").fill("Always-on Brand")
     with page.expect_request(
         lambda r: r.url.endswith("/campaign-map") and r.method == "PUT"
     ) as put:
         row.get_by_role("button", name=re.compile("^Override")).click()
     assert put.value.post_data_json == {
-        "platform": "meta",
-        "campaign_name": "BF_Prospecting_2026",
-        "canonical_campaign": "Black Friday 2026",
+        "platform": "ga4",
+        "campaign_name": "Brand - Followers",
+        "canonical_campaign": "Always-on Brand",
     }
-    changed = page.locator("#map-table tbody tr", has_text="BF_Prospecting_2026")
+    changed = page.locator("#map-table tbody tr", has_text="Brand - Followers")
     changed.get_by_text("confirmed").wait_for()
-    assert changed.locator("td").nth(2).inner_text() == "Black Friday 2026"
+    assert changed.locator("td").nth(2).inner_text() == "Always-on Brand"
+    stored = [
+        r
+        for r in server.api("GET", "/campaign-map")["data"]
+        if r["campaign_name"] == "Brand - Followers"
+    ]
+    assert [(r["canonical_campaign"], r["method"]) for r in stored] == [
+        ("Always-on Brand", "override")
+    ]
+
+    # its GA4 sessions now count for the LinkedIn campaign, whose gap is explained away
+    now = server.api("GET", f"/campaigns/consolidated?{LAST_30_DAYS}")["data"]
+    page.wait_for_function(
+        "(n) => document.querySelectorAll('#consolidated-table tbody tr').length === n",
+        arg=len(now),
+    )
+    assert [n.split("\n")[0] for n in cells.all_inner_texts()] == [
+        r["canonical_campaign"] for r in now
+    ]
+    assert "Brand - Followers" not in [r["canonical_campaign"] for r in now]
+    brand_now = {r["canonical_campaign"]: r for r in now}["Always-on Brand"]
+    assert (brand_now["platforms"], brand_now["gap_flag"]) == (["linkedin", "ga4"], False)
+    assert brand.locator("td").nth(1).inner_text() == "LinkedIn, GA4"
+    assert brand.locator(".gap-note").count() == 0
     shot(page, "campaigns")
 
 
@@ -418,11 +484,12 @@ def test_theme_toggle_and_phone_layout(open_page: Any) -> None:
 def test_pages_say_so_when_the_server_has_no_ml_routes(
     browser: Any, demo_db: Path, tmp_path: Path, console: Console
 ) -> None:
+    """A server older than the insight routes: the pages say what is missing."""
     # The browser logs each 404 it receives; these three are the point of this test.
     console.allowed.append(
         re.compile(r"status of 404 .*@ \S+/(anomalies\?|campaigns/consolidated\?|campaign-map$)")
     )
-    with live_server(tmp_path / "bare", demo_db) as bare:
+    with live_server(tmp_path / "bare", demo_db, without=INSIGHT_PATHS) as bare:
         context = browser.new_context(viewport={"width": 1280, "height": 900})
         page = console.watch(context.new_page())
         login(page, bare.url, "ana", "/ui/anomalies")
@@ -483,9 +550,7 @@ def test_an_empty_store_is_explained_in_words(
 
     with open_store(tmp_path / "empty.duckdb"):
         pass
-    with live_server(
-        tmp_path / "empty", tmp_path / "empty.duckdb", [ml_router(ANOMALY_DAY)]
-    ) as empty:
+    with live_server(tmp_path / "empty", tmp_path / "empty.duckdb") as empty:
         context = browser.new_context(viewport={"width": 1280, "height": 900})
         page = console.watch(context.new_page())
         login(page, empty.url, "ana", "/")

@@ -18,8 +18,10 @@ from typing import Any
 import httpx
 import uvicorn
 from fastapi import APIRouter
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from adlens.api import create_app
+from adlens.api.problems import problem, problem_response
 from adlens.appdb import accounts, open_app_db
 from adlens.settings import Settings
 
@@ -85,9 +87,14 @@ class LiveServer:
 
 @contextmanager
 def live_server(
-    directory: Path, db: Path, routers: Iterable[APIRouter] = ()
+    directory: Path,
+    db: Path,
+    routers: Iterable[APIRouter] = (),
+    *,
+    without: Iterable[str] = (),
 ) -> Iterator[LiveServer]:
-    """Serve ``db`` (copied into ``directory``) with the API, the dashboard and ``routers``."""
+    """Serve ``db`` (copied into ``directory``) with the API, the dashboard and ``routers``;
+    the API paths named in ``without`` are left out (a server that predates them)."""
     directory.mkdir(parents=True, exist_ok=True)
     served = directory / "adlens.duckdb"
     shutil.copy(db, served)
@@ -101,12 +108,13 @@ def live_server(
     )
     create_users(settings.resolved_app_db_url())
     app = create_app(settings, routers=routers)
+    served_app = _without(app, set(without)) if without else app
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
     config = uvicorn.Config(
-        app, log_level="warning", timeout_graceful_shutdown=1, lifespan="on", log_config=None
+        served_app, log_level="warning", timeout_graceful_shutdown=1, lifespan="on", log_config=None
     )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
@@ -122,3 +130,16 @@ def live_server(
         server.should_exit = True
         thread.join(timeout=15)
         sock.close()
+
+
+def _without(app: ASGIApp, paths: set[str]) -> ASGIApp:
+    """``app`` answering 404, as for any unknown route, on ``paths``."""
+
+    async def older(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"] in paths:
+            body = problem(404, "Not Found", "not_found")
+            await problem_response(body)(scope, receive, send)
+            return
+        await app(scope, receive, send)
+
+    return older

@@ -77,10 +77,15 @@ def detect_store(
     *,
     days: int = 90,
     threshold: float = STORE_THRESHOLD,
+    currency: str | None = None,
 ) -> list[dict[str, Any]]:
     """Find the incidents of the last ``days`` days, replace the workspace's ``anomalies``
-    with them and return them, most severe first."""
-    currency = get_settings().reporting_currency
+    with them and return them, most severe first.
+
+    Amounts in explanations are written in ``currency`` (default: the reporting currency of
+    the settings).
+    """
+    currency = currency or get_settings().reporting_currency
     since = lookback_start(store, workspace, days)
     if since is None:
         _write(store, workspace, [])

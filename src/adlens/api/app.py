@@ -13,11 +13,19 @@ from fastapi.middleware.cors import CORSMiddleware
 from adlens import __version__
 from adlens.api import problems
 from adlens.api.middleware import RequestMiddleware
-from adlens.api.routes import admin, auth, data, metric_defs, ops, query
+from adlens.api.routes import admin, auth, data, insights, metric_defs, ops, query
 from adlens.api.services import Services, start_services
 from adlens.settings import Settings, get_settings
 
-ROUTERS = (ops.router, auth.router, data.router, query.router, metric_defs.router, admin.router)
+ROUTERS = (
+    ops.router,
+    auth.router,
+    data.router,
+    query.router,
+    metric_defs.router,
+    insights.router,
+    admin.router,
+)
 DESCRIPTION = """Load ad-platform and GA4 exports, and query the unified data.
 
 Authenticate with `POST /auth/token` and send `Authorization: Bearer <access_token>`, or an
@@ -75,7 +83,7 @@ def create_app(
         app.add_middleware(
             CORSMiddleware,
             allow_origins=settings.cors_origins,
-            allow_methods=["GET", "POST", "PATCH", "DELETE"],
+            allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
             allow_headers=["Authorization", "X-API-Key", "Content-Type", "X-Request-ID"],
             expose_headers=[
                 "X-Request-ID",

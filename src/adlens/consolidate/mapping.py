@@ -5,6 +5,9 @@ its canonical campaign, a confidence and a method: ``auto`` rows are the algorit
 (:mod:`adlens.consolidate.names`), ``override`` rows are a person's and are never
 changed by a rebuild. Building is incremental: only names not yet mapped are reduced,
 and they join an existing canonical campaign whenever their core matches one.
+
+No query of the semantic layer reads the map (it feeds ``cross_platform`` only), so changing
+it leaves the workspace's data version, and every cached query answer, as they are.
 """
 
 from __future__ import annotations
@@ -21,7 +24,6 @@ from adlens.consolidate.names import Reduced, display_name, numbers, reduce_name
 from adlens.errors import CampaignMapError
 from adlens.schema import PLATFORMS
 from adlens.store import Store
-from adlens.store.db import bump_data_version
 from adlens.utm import normalize_utm
 
 COLUMNS = ("platform", "campaign_name", "canonical_campaign", "confidence", "method", "updated_at")
@@ -255,7 +257,6 @@ def set_override(
     _check(platform, campaign_name, canonical)
     with store.transaction() as con:
         _write_override(con, workspace, platform, campaign_name, canonical)
-        bump_data_version(con, workspace)
     rows = [r for r in _rows(store.con, workspace) if r["platform"] == platform]
     return next(r for r in rows if r["campaign_name"] == campaign_name)
 
@@ -330,7 +331,6 @@ def import_csv(store: Store, workspace: str, path: Path) -> int:
             _write_override(con, workspace, platform, name, canonical)
             changed += 1
         refresh(con, workspace)
-        bump_data_version(con, workspace)
     return changed
 
 

@@ -11,7 +11,7 @@ import tempfile
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Body, Depends, Query, Request
 from fastapi import Path as PathParam
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
@@ -24,6 +24,7 @@ from adlens.api.services import Services
 from adlens.appdb.accounts import Principal
 from adlens.core.errors import InvalidInputError
 from adlens.errors import NotFoundError
+from adlens.events import append_events
 from adlens.ingest import ingest_file
 from adlens.ingest.rows import ingest_rows
 
@@ -119,6 +120,55 @@ def upload_rows(body: RowsUpload, principal: Uploader, services: ServicesDep) ->
         result["report"] = _safe_report(result["report"])
     result["rejected"] = [{**r, "reason": safe_cell(r["reason"])} for r in result["rejected"]]
     return RowsResult(**result)
+
+
+class EventsUpload(BaseModel):
+    events: list[Any] = Field(
+        max_length=100_000,
+        description="Events: `ts` and `event` required; `value`, `platform`, `account_id`, "
+        "`campaign_id`, `campaign_name`, `channel`, `event_id` optional (docs/events.md).",
+    )
+
+
+class EventsResult(BaseModel):
+    batch_id: int | None = Field(description="null when no event was stored")
+    received: int
+    loaded: int
+    duplicates: int = Field(description="events whose event_id was stored or sent before")
+    rejected: list[dict[str, Any]] = Field(description="`{row, reason}`, row = index in events")
+
+
+EVENTS_EXAMPLE = {
+    "events": [
+        {"ts": "2026-11-26T10:15:03Z", "event": "click", "platform": "meta", "event_id": "c-1"},
+        {"ts": 1795688160, "event": "conversion", "value": 42.5, "campaign_name": "Summer"},
+    ]
+}
+
+
+@router.post(
+    "/data/events",
+    response_model=EventsResult,
+    responses=responses(400, 401, 403, 413, 422, 429),
+    summary="Append a batch of events (instants: impressions, clicks, conversions)",
+)
+def upload_events(
+    body: Annotated[EventsUpload, Body(examples=[EVENTS_EXAMPLE])],
+    principal: Uploader,
+    services: ServicesDep,
+) -> EventsResult:
+    """Store the batch's valid events and their minute rollup in one transaction; list the
+    invalid ones with their index and reason. An ``event_id`` already stored in the
+    workspace (or repeated in the batch) is skipped as a duplicate, so a retried batch never
+    counts an event twice."""
+    with services.writing() as store:
+        report = append_events(store, body.events, workspace=principal.workspace, source="api")
+    services.metrics.observe_ingest(
+        {"rows_loaded": report.loaded, "rows_rejected": len(report.rejected)}
+    )
+    result = report.to_dict()
+    result["rejected"] = [{**r, "reason": safe_cell(r["reason"])} for r in report.rejected]
+    return EventsResult(**result)
 
 
 UPLOAD_BODY = {

@@ -27,7 +27,22 @@ export function entity(row) {
 }
 
 export function summary(row, fmt) {
-  return `${metricLabel(row.metric)} ${fmt.measure(row.metric, row.actual)} on ${fmt.date(row.period_start)} (${entity(row)})`;
+  return `${metricLabel(row.metric)} ${fmt.measure(row.metric, row.actual)} on ${fmt.date(String(row.period_start).slice(0, 10))} (${entity(row)})`;
+}
+
+// A period of days is stored as midnight timestamps (the last day included): it reads as
+// days, whatever the browser's time zone. Hourly incidents keep their hours.
+const MIDNIGHT = /^\d{4}-\d{2}-\d{2}(T00:00(:00(\.0+)?)?)?$/;
+
+export function period(row, fmt) {
+  const start = String(row.period_start || "");
+  const end = String(row.period_end || start);
+  if (MIDNIGHT.test(start) && MIDNIGHT.test(end)) {
+    const first = fmt.date(start.slice(0, 10));
+    const last = fmt.date(end.slice(0, 10));
+    return first === last ? first : `${first} – ${last}`;
+  }
+  return end !== start ? `${fmt.dateTime(start)} – ${fmt.dateTime(end)}` : fmt.dateTime(start);
 }
 
 // A chart marker's words: what happened and the range it was expected in.
@@ -46,7 +61,7 @@ export function explain(row, fmt) {
   const range = `${fmt.measure(row.metric, row.expected_low)} – ${fmt.measure(row.metric, row.expected_high)}`;
   const facts = [
     ["What", entity(row)],
-    ["When", row.period_end && row.period_end !== row.period_start ? `${fmt.dateTime(row.period_start)} – ${fmt.dateTime(row.period_end)}` : fmt.dateTime(row.period_start)],
+    ["When", period(row, fmt)],
     ["Actual", fmt.measure(row.metric, row.actual)],
     ["Expected range", range],
     ["Severity", fmt.percent(row.severity)],
