@@ -85,17 +85,14 @@ def run_query(
         result = execute(store, plan, workspace=workspace, started=started)
         result.metadata["cache"] = {"hit": False, "level": None}
         return result
-    key = cache_key(
-        {"plan": plan.fingerprint()},
-        workspace=workspace,
-        data_version=store.data_version(workspace),
-    )
+    version = store.data_version(workspace)
+    key = cache_key({"plan": plan.fingerprint()}, workspace=workspace, data_version=version)
     cached, level = cache.get(key)
     if cached is not None:
         cached["metadata"]["cache"] = {"hit": True, "level": level}
         cached["metadata"]["query_time"] = time.perf_counter() - started
         return QueryResult(cached["data"], cached["metadata"])
-    result = execute(store, plan, workspace=workspace, started=started)
+    result = execute(store, plan, workspace=workspace, started=started, data_version=version)
     cache.set(key, result.to_dict())
     result.metadata["cache"] = {"hit": False, "level": None}
     return result
@@ -137,9 +134,14 @@ def render(plan: QueryPlan, dialect: str = "duckdb", *, rollups: bool = False) -
 
 
 def execute(
-    store: Store, plan: QueryPlan, *, workspace: str = "default", started: float | None = None
+    store: Store,
+    plan: QueryPlan,
+    *,
+    workspace: str = "default",
+    started: float | None = None,
+    data_version: int | None = None,
 ) -> QueryResult:
-    """Run a plan on the store's DuckDB connection."""
+    """Run a plan on the store's DuckDB connection (``data_version``: when already read)."""
     started = time.perf_counter() if started is None else started
     source = choose_source(plan)
     sql, exclusions = _COMPILED.get(plan, source)
@@ -147,7 +149,9 @@ def execute(
     names = [d[0] for d in cursor.description]
     rows = cursor.fetchall()
     data = [{name: _json_value(v) for name, v in zip(names, row, strict=True)} for row in rows]
-    metadata = _metadata(store, plan, source, workspace, exclusions)
+    if data_version is None:
+        data_version = store.data_version(workspace)
+    metadata = _metadata(store, plan, source, workspace, exclusions, data_version)
     metadata["sql"] = sql
     metadata["row_count"] = len(data)
     metadata["query_time"] = time.perf_counter() - started
@@ -155,9 +159,13 @@ def execute(
 
 
 def _metadata(
-    store: Store, plan: QueryPlan, source: Source, workspace: str, exclusions: str | None
+    store: Store,
+    plan: QueryPlan,
+    source: Source,
+    workspace: str,
+    exclusions: str | None,
+    version: int,
 ) -> dict[str, Any]:
-    version = store.data_version(workspace)
     known = _FACTS.scope(store, workspace, version)
     range_rows, grain_rows = known.get(exclusions, lambda: _excluded(store, exclusions, workspace))
     last = known.get("last_load", lambda: _last_load(store, workspace))
