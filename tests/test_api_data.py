@@ -262,7 +262,7 @@ def test_an_empty_query_is_refused_with_what_to_do(api: Api) -> None:
 
 
 def test_data_versions_are_remembered_only_between_writes() -> None:
-    from adlens.api.services import VersionMemo
+    from adlens.store.db import VersionMemo
 
     memo = VersionMemo()
     calls: list[int] = []

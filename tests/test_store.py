@@ -44,6 +44,26 @@ def test_data_version_grows_with_loads(tmp_path: Path) -> None:
         assert (store.data_version(), store.data_version("other")) == (3, 2)
 
 
+def test_data_versions_are_read_once_between_writes(tmp_path: Path) -> None:
+    from adlens.store.db import bump_data_version
+
+    with open_store(tmp_path / "s.duckdb") as store:
+        assert store.data_version("w") == 0
+        # A write that bypasses the store's own writers is not seen: the version is remembered.
+        bump_data_version(store.con, "w")
+        assert store.data_version("w") == 0
+        store.bump_data_version("w")
+        assert store.data_version("w") == 2
+        with pytest.raises(ZeroDivisionError), store.transaction() as con:
+            bump_data_version(con, "w")
+            assert store.data_version("w") == 3  # seen inside the transaction
+            raise ZeroDivisionError
+        assert store.data_version("w") == 2  # and forgotten with it
+        with store.transaction() as con:
+            bump_data_version(con, "*")
+        assert (store.data_version("w"), store.data_version("other")) == (3, 1)
+
+
 def test_a_transaction_that_fails_stores_nothing(tmp_path: Path) -> None:
     with open_store(tmp_path / "s.duckdb") as store:
         with pytest.raises(ZeroDivisionError), store.transaction() as con:

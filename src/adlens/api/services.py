@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from pathlib import Path
-
-import duckdb
 
 from adlens.api.audit import AuditWriter
 from adlens.api.observability import ApiMetrics
@@ -20,47 +17,6 @@ from adlens.settings import Settings
 from adlens.store import Store, open_store
 
 RATE_CLASSES = ("default", "query", "upload", "auth")
-
-
-class VersionMemo:
-    """Data versions of workspaces, remembered between writes.
-
-    The server is the one process writing the DuckDB file, so a version can only change
-    inside ``Services.writing``, which forgets them all when it ends. A read that raced a
-    write is not remembered (the generation moved on), so no stale version is kept.
-    """
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._values: dict[str, int] = {}
-        self._generation = 0
-
-    def get(self, workspace: str, compute: Callable[[], int]) -> int:
-        with self._lock:
-            if workspace in self._values:
-                return self._values[workspace]
-            generation = self._generation
-        value = compute()
-        with self._lock:
-            if generation == self._generation:
-                self._values[workspace] = value
-        return value
-
-    def forget(self) -> None:
-        with self._lock:
-            self._generation += 1
-            self._values.clear()
-
-
-class ServedStore(Store):
-    """A request's store: its own cursor, and data versions read through the memo."""
-
-    def __init__(self, path: Path, con: duckdb.DuckDBPyConnection, memo: VersionMemo) -> None:
-        super().__init__(path, con)
-        self._memo = memo
-
-    def data_version(self, workspace: str = "default") -> int:
-        return self._memo.get(workspace, lambda: Store.data_version(self, workspace))
 
 
 @dataclass
@@ -80,14 +36,13 @@ class Services:
     metrics: ApiMetrics
     audit: AuditWriter
     write_lock: threading.Lock = field(default_factory=threading.Lock)
-    versions: VersionMemo = field(default_factory=VersionMemo)
 
     @contextmanager
     def reading(self) -> Iterator[Store]:
         """A store on its own cursor of the shared connection (safe in any thread)."""
         cursor = self.store.con.cursor()
         try:
-            yield ServedStore(self.store.path, cursor, self.versions)
+            yield Store(self.store.path, cursor, self.store.versions)
         finally:
             cursor.close()
 
@@ -98,7 +53,7 @@ class Services:
             try:
                 yield store
             finally:
-                self.versions.forget()
+                self.store.versions.forget()
 
     def close(self) -> None:
         self.audit.close()

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -16,16 +17,51 @@ SCHEMA_VERSION = len(MIGRATIONS)
 CLUSTERED = ("ad_performance", "sessions")
 
 
+class VersionMemo:
+    """Data versions of workspaces, remembered between writes.
+
+    The process that opened a store is the one writing its DuckDB file, and every write
+    that changes answers bumps a version inside ``Store.transaction`` (or through
+    ``Store.bump_data_version``), which forgets them all. A read that raced a write is not
+    remembered (the generation moved on), so no stale version is kept.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._values: dict[str, int] = {}
+        self._generation = 0
+
+    def get(self, workspace: str, compute: Callable[[], int]) -> int:
+        with self._lock:
+            if workspace in self._values:
+                return self._values[workspace]
+            generation = self._generation
+        value = compute()
+        with self._lock:
+            if generation == self._generation:
+                self._values[workspace] = value
+        return value
+
+    def forget(self) -> None:
+        with self._lock:
+            self._generation += 1
+            self._values.clear()
+
+
 class Store:
     """A DuckDB file opened by this process.
 
     One process owns a DuckDB file for writing; a second opener gets a
-    :class:`StoreLockedError` that says which file and what to do.
+    :class:`StoreLockedError` that says which file and what to do. Stores that share a
+    connection (cursors of one) share a ``VersionMemo``.
     """
 
-    def __init__(self, path: Path, con: duckdb.DuckDBPyConnection) -> None:
+    def __init__(
+        self, path: Path, con: duckdb.DuckDBPyConnection, versions: VersionMemo | None = None
+    ) -> None:
         self.path = path
         self.con = con
+        self.versions = versions or VersionMemo()
 
     def close(self) -> None:
         self.con.close()
@@ -38,14 +74,21 @@ class Store:
 
     @contextmanager
     def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        """Run a block in one transaction: all of it is stored, or none of it."""
+        """Run a block in one transaction: all of it is stored, or none of it.
+
+        Data versions are read again after it (and inside it), whether it committed or not.
+        """
+        self.versions.forget()
         self.con.execute("BEGIN TRANSACTION")
         try:
             yield self.con
         except BaseException:
             self.con.execute("ROLLBACK")
             raise
+        finally:
+            self.versions.forget()
         self.con.execute("COMMIT")
+        self.versions.forget()
 
     def query(self, sql: str, params: list[Any] | None = None) -> list[dict[str, Any]]:
         """Rows of a query as dicts (small results only)."""
@@ -84,14 +127,24 @@ class Store:
     def data_version(self, workspace: str = "default") -> int:
         """A number that grows with every change to the workspace's data (cache keys use it).
 
-        Loads bump their workspace; an exchange rate bumps every workspace.
+        Loads bump their workspace; an exchange rate bumps every workspace. Read once per
+        workspace between writes (``VersionMemo``): a cached query costs no database read.
         """
+        return self.versions.get(workspace, lambda: self._read_version(workspace))
+
+    def _read_version(self, workspace: str) -> int:
         row = fetch_one(
             self.con,
             "SELECT coalesce(sum(version), 0) FROM data_versions WHERE workspace IN (?, '*')",
             [workspace],
         )
         return int(row[0])
+
+    def bump_data_version(self, workspace: str = "*") -> None:
+        """Record a change to stored data outside a ``transaction`` block (which bumps in its
+        caller's transaction with ``bump_data_version``)."""
+        bump_data_version(self.con, workspace)
+        self.versions.forget()
 
 
 def bump_data_version(con: duckdb.DuckDBPyConnection, workspace: str = "*") -> None:

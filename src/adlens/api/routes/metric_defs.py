@@ -13,7 +13,6 @@ from adlens.api.problems import responses
 from adlens.appdb.accounts import Principal
 from adlens.query import list_metrics, register_metric, remove_metric
 from adlens.query.metrics import CustomMetric
-from adlens.store.db import bump_data_version
 
 router = APIRouter(tags=["metrics"])
 Reader = Annotated[Principal, Depends(Require("read"))]
@@ -76,7 +75,7 @@ def add_custom(body: MetricIn, principal: Editor, services: ServicesDep) -> dict
             workspace=principal.workspace,
             replace=body.replace,
         )
-        bump_data_version(store.con, principal.workspace)  # a replaced metric changes answers
+        store.bump_data_version(principal.workspace)  # a replaced metric changes answers
     return _out(metric)
 
 
