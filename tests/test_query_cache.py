@@ -24,6 +24,7 @@ from adlens.query.cache import (
     TieredCache,
     cache_key,
     encode_result,
+    held_size,
 )
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
@@ -56,7 +57,7 @@ def result(tag: str) -> dict[str, Any]:
 
 
 def size(k: str, value: dict[str, Any]) -> int:
-    return len(k) + len(encode_result(value))
+    return held_size(k, value)
 
 
 # --- keys -----------------------------------------------------------------------------------
@@ -127,6 +128,37 @@ def test_memory_hit_miss_and_stats() -> None:
     }
 
 
+def test_memory_hits_are_fresh_copies_whatever_the_caller_does_with_them() -> None:
+    cache = MemoryCache()
+    value = {"data": [{"channel": "search", "spend": 1.5}], "metadata": {"cache": {"hit": 0}}}
+    cache.set(key(1), value)
+    value["data"][0]["spend"] = 99.0  # the caller's own object, after caching it
+    first = cache.get(key(1))
+    assert first is not None
+    first["data"][0]["spend"] = -1.0
+    first["data"].append({"channel": "x"})
+    first["metadata"]["cache"]["hit"] = 1
+    assert cache.get(key(1)) == {
+        "data": [{"channel": "search", "spend": 1.5}],
+        "metadata": {"cache": {"hit": 0}},
+    }
+
+
+def test_memory_values_without_flat_rows_round_trip_as_json() -> None:
+    cache = MemoryCache()
+    nested = {"data": [{"channel": "search", "tags": ["a", "b"]}], "metadata": {}}
+    cache.set(key(1), nested)
+    got = cache.get(key(1))
+    assert got == nested and got is not None
+    got["data"][0]["tags"].append("c")
+    assert cache.get(key(1)) == nested
+    assert (
+        cache.stats()["bytes"]
+        == size(key(1), nested)
+        == len(key(1)) + len(json.dumps(nested, separators=(",", ":")))
+    )
+
+
 def test_memory_ttl_expiry() -> None:
     clock = FakeClock()
     cache = MemoryCache(default_ttl=60.0, clock=clock)
@@ -179,7 +211,7 @@ def test_memory_does_not_store_entry_larger_than_budget() -> None:
     small = result("small")
     cache = MemoryCache(max_bytes=size(key(1), small) + 10, clock=FakeClock())
     cache.set(key(1), small)
-    cache.set(key(1), {"data": ["x" * 100], "metadata": {}})  # replaces, then does not fit
+    cache.set(key(1), {"data": [{"x": "x" * 1000}], "metadata": {}})  # replaces, does not fit
     assert (cache.get(key(1)), cache.stats()["rejected"], cache.stats()["bytes"]) == (None, 1, 0)
 
 
