@@ -188,6 +188,10 @@ def test_compact_command(tmp_path: Path) -> None:
         "rollup_ad_hour": 0,
         "rollup_ad_range": 0,
         "rollup_ad_hour_day": 0,
+        "rollup_ad_platform_day": 2,  # two days, one account
+        "rollup_ad_platform_hour": 0,
+        "rollup_ad_platform_range": 0,
+        "rollup_ad_platform_hour_day": 0,
         "rollup_events_minute": 0,
         "rollup_events_minute_platform": 0,
     }

@@ -470,8 +470,8 @@ def test_metadata_reports_freshness_and_the_sql(store: Store, tmp_path: Path) ->
     finished = store.query("SELECT max(finished_at) AS t FROM ingests")[0]["t"]
     assert {k: meta[k] for k in ("row_count", "rollup", "source", "data_version", "last_load")} == {
         "row_count": 1,
-        "rollup": "rollup_ad_day_utc",
-        "source": "rollup_ad_day_utc",
+        "rollup": "rollup_ad_platform_day_utc",
+        "source": "rollup_ad_platform_day_utc",
         "data_version": report.ingest_id,
         "last_load": finished.isoformat(),
     }

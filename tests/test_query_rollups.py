@@ -41,20 +41,11 @@ OTHER_DIMENSIONS = ["utm_source", "ad_name"]
 GROUPS = (
     "workspace, platform, account_id, account_name, campaign_id, campaign_name, channel, currency"
 )
+PLATFORM_GROUPS = "workspace, platform, account_id, account_name, channel, currency"
 SUMS = (
     "sum(spend), sum(spend_original), sum(impressions), sum(clicks), sum(conversions), "
     "sum(conversion_value), count(*)"
 )
-EXPECTED = {
-    "rollup_ad_day": f"SELECT {GROUPS}, date, {SUMS} FROM ad_performance "
-    f"WHERE grain = 'day' GROUP BY {GROUPS}, date",
-    "rollup_ad_hour": f"SELECT {GROUPS}, date, ts, {SUMS} FROM ad_performance "
-    f"WHERE grain = 'hour' GROUP BY {GROUPS}, date, ts",
-    "rollup_ad_range": f"SELECT {GROUPS}, period_start, period_end, {SUMS} FROM ad_performance "
-    f"WHERE grain = 'range' GROUP BY {GROUPS}, period_start, period_end",
-    "rollup_ad_hour_day": f"SELECT {GROUPS}, date, ts::DATE, {SUMS} FROM ad_performance "
-    f"WHERE grain = 'hour' GROUP BY {GROUPS}, date, ts::DATE",
-}
 # Loads that replace nothing append their aggregates, so a group may have several rows.
 _MERGED = ", ".join(
     f"sum({name}) AS {name}"
@@ -68,15 +59,29 @@ _MERGED = ", ".join(
         "row_count",
     )
 )
-STORED = {
-    "rollup_ad_day": f"SELECT {GROUPS}, date, {_MERGED} FROM rollup_ad_day GROUP BY {GROUPS}, date",
-    "rollup_ad_hour": f"SELECT {GROUPS}, date, ts, {_MERGED} FROM rollup_ad_hour "
-    f"GROUP BY {GROUPS}, date, ts",
-    "rollup_ad_range": f"SELECT {GROUPS}, period_start, period_end, {_MERGED} "
-    f"FROM rollup_ad_range GROUP BY {GROUPS}, period_start, period_end",
-    "rollup_ad_hour_day": f"SELECT {GROUPS}, date, utc_date, {_MERGED} "
-    f"FROM rollup_ad_hour_day GROUP BY {GROUPS}, date, utc_date",
-}
+EXPECTED: dict[str, str] = {}
+STORED: dict[str, str] = {}
+for _prefix, _groups in (("rollup_ad", GROUPS), ("rollup_ad_platform", PLATFORM_GROUPS)):
+    EXPECTED |= {
+        f"{_prefix}_day": f"SELECT {_groups}, date, {SUMS} FROM ad_performance "
+        f"WHERE grain = 'day' GROUP BY {_groups}, date",
+        f"{_prefix}_hour": f"SELECT {_groups}, date, ts, {SUMS} FROM ad_performance "
+        f"WHERE grain = 'hour' GROUP BY {_groups}, date, ts",
+        f"{_prefix}_range": f"SELECT {_groups}, period_start, period_end, {SUMS} "
+        f"FROM ad_performance WHERE grain = 'range' GROUP BY {_groups}, period_start, period_end",
+        f"{_prefix}_hour_day": f"SELECT {_groups}, date, ts::DATE, {SUMS} FROM ad_performance "
+        f"WHERE grain = 'hour' GROUP BY {_groups}, date, ts::DATE",
+    }
+    STORED |= {
+        f"{_prefix}_day": f"SELECT {_groups}, date, {_MERGED} FROM {_prefix}_day "
+        f"GROUP BY {_groups}, date",
+        f"{_prefix}_hour": f"SELECT {_groups}, date, ts, {_MERGED} FROM {_prefix}_hour "
+        f"GROUP BY {_groups}, date, ts",
+        f"{_prefix}_range": f"SELECT {_groups}, period_start, period_end, {_MERGED} "
+        f"FROM {_prefix}_range GROUP BY {_groups}, period_start, period_end",
+        f"{_prefix}_hour_day": f"SELECT {_groups}, date, utc_date, {_MERGED} "
+        f"FROM {_prefix}_hour_day GROUP BY {_groups}, date, utc_date",
+    }
 
 
 # --- helpers --------------------------------------------------------------------------------
@@ -230,7 +235,11 @@ def test_appending_loads_group_ad_level_rows_and_keep_campaign_rows(store: Store
         {"ts.day": "2025-03-01", "spend": 3.0},
         {"ts.day": "2025-03-02", "spend": 4.0},
     ]
-    assert daily.metadata["rollup"] == "rollup_ad_day_utc"
+    assert daily.metadata["rollup"] == "rollup_ad_platform_day_utc"
+    by_campaign = run_query(store, series(None, dimensions=["campaign_name"]))
+    assert by_campaign.metadata["rollup"] == "rollup_ad_day_utc"
+    with use_rollups(False):
+        assert by_campaign.data == run_query(store, series(None, dimensions=["campaign_name"])).data
 
 
 def test_workspaces_are_refreshed_apart(store: Store, tmp_path: Path) -> None:
@@ -249,7 +258,7 @@ def test_workspaces_are_refreshed_apart(store: Store, tmp_path: Path) -> None:
     with use_rollups():
         a = run_query(store, request, workspace="a")
         b = run_query(store, request, workspace="b")
-    assert (a.metadata["rollup"], b.metadata["rollup"]) == ("rollup_ad_day_utc",) * 2
+    assert (a.metadata["rollup"], b.metadata["rollup"]) == ("rollup_ad_platform_day_utc",) * 2
     assert rounded(a.data) == rounded(
         [
             {"ts.day": "2025-03-01", "spend": 1.0, "ctr": 1.0},
@@ -301,7 +310,7 @@ def test_hour_rows_null_keys_and_range_rows(store: Store) -> None:
         answer = run_query(store, hourly)
     with use_rollups(False):
         base = run_query(store, hourly)
-    assert answer.metadata["rollup"] == "rollup_ad_hour"
+    assert answer.metadata["rollup"] == "rollup_ad_platform_hour"
     assert answer.metadata["grain_rows_excluded"] == base.metadata["grain_rows_excluded"]
     assert answer.metadata["grain_rows_excluded"]["count"] == 1
     assert answer.metadata["range_rows_excluded"]["count"] == 1
@@ -324,6 +333,10 @@ def test_rebuild_equals_the_incremental_refreshes(store: Store) -> None:
         "rollup_ad_hour": 1,
         "rollup_ad_range": 0,
         "rollup_ad_hour_day": 1,
+        "rollup_ad_platform_day": 2,
+        "rollup_ad_platform_hour": 1,
+        "rollup_ad_platform_range": 0,
+        "rollup_ad_platform_hour_day": 1,
         "rollup_events_minute": 0,
         "rollup_events_minute_platform": 0,
     }
@@ -335,7 +348,7 @@ def test_the_switch_is_on_by_default_and_a_block_overrides_the_process(store: St
     load_rows(store, [day("2025-03-01", spend=2.0)], ingest_id=1)
     request = series("day")
     assert rollups_enabled()
-    assert run_query(store, request).metadata["rollup"] == "rollup_ad_day_utc"
+    assert run_query(store, request).metadata["rollup"] == "rollup_ad_platform_day_utc"
     with use_rollups(False):
         assert run_query(store, request).metadata["rollup"] == "base"
     enable_rollups(False)
@@ -363,13 +376,14 @@ def series(granularity: str | None, **extra: Any) -> dict[str, Any]:
 @pytest.mark.parametrize(
     ("request_", "rollup"),
     [
-        (series("day"), "rollup_ad_day_utc"),
+        (series("day"), "rollup_ad_platform_day_utc"),
         (series("month", dimensions=["campaign_name", "currency"]), "rollup_ad_day_utc"),
-        (series("week", measures=["cpm", "roas", "aov"]), "rollup_ad_day_utc"),
-        (series("hour"), "rollup_ad_hour"),
+        (series("week", measures=["cpm", "roas", "aov"]), "rollup_ad_platform_day_utc"),
+        (series("hour"), "rollup_ad_platform_hour"),
+        (series("hour", dimensions=["campaign_id"]), "rollup_ad_hour"),
         (series("15m"), "base"),
-        (series(None), "rollup_ad_day_utc"),  # with the range rollup
-        (series("day", timezone="Europe/Berlin"), "rollup_ad_day"),  # hour rows by local day
+        (series(None), "rollup_ad_platform_day_utc"),  # with the range rollup
+        (series("day", timezone="Europe/Berlin"), "rollup_ad_platform_day"),  # by local day
         (
             series(
                 "day",
@@ -377,21 +391,21 @@ def series(granularity: str | None, **extra: Any) -> dict[str, Any]:
                     {"dimension": "ts", "granularity": "day", "dateRange": "last 36 hours"}
                 ],
             ),
-            "rollup_ad_day",
+            "rollup_ad_platform_day",
         ),
         (series(None, dimensions=["ad_name"]), "base"),
         (series("day", dimensions=["utm_source"]), "base"),
         (series("day", filters=[{"member": "ad_name", "operator": "set"}]), "base"),
         (
             series("day", filters=[{"member": "channel", "operator": "contains", "values": ["x"]}]),
-            "rollup_ad_day_utc",
+            "rollup_ad_platform_day_utc",
         ),
         (
             series("day", filters=[{"member": "spend", "operator": "gt", "values": [1]}]),
-            "rollup_ad_day_utc",
+            "rollup_ad_platform_day_utc",
         ),
         (series("day", measures=["sessions"]), "base"),
-        (series("day", measures=["spend", "rows"]), "rollup_ad_day_utc"),
+        (series("day", measures=["spend", "rows"]), "rollup_ad_platform_day_utc"),
         (series("day", measures=["biggest"]), "base"),
         (series("day", measures=["brand_spend"]), "rollup_ad_day_utc"),
         (series("day", measures=["search_spend"]), "base"),
@@ -585,10 +599,12 @@ def _expected_rollup(q: Mapping[str, Any]) -> str:
     members = {*q["dimensions"], *(d for d, _, _ in q["filters"])}
     if not members <= set(ROLLUP_DIMENSIONS):
         return "base"
+    # Without campaign columns, the platform rollups answer.
+    family = "rollup_ad_platform" if "campaign_name" not in members else "rollup_ad"
     if q["granularity"] == "hour":
-        return "rollup_ad_hour"
+        return f"{family}_hour"
     # Ranges here are whole days: in UTC, hour rows are read summed per day.
-    return "rollup_ad_day_utc" if q["timezone"] == "UTC" else "rollup_ad_day"
+    return f"{family}_day_utc" if q["timezone"] == "UTC" else f"{family}_day"
 
 
 VARYING = ("sql", "query_time", "rollup", "source")

@@ -37,7 +37,7 @@ def test_loads_restatements_and_rates_keep_rollups_exact(store: Store, tmp_path:
     ):
         ingest_file(store, EXPORTS / name)
     planned, base, rollup = both(store)
-    assert rollup == "rollup_ad_day_utc"
+    assert rollup == "rollup_ad_platform_day_utc"
     assert planned == base and len(planned) == 7
 
     header = "Day,Account,Customer ID,Campaign,Campaign ID,Currency code,Impr.,Clicks,Cost"

@@ -192,7 +192,7 @@ def compile_exclusions(plan: QueryPlan, source: Source | None = None) -> exp.Sel
     relation: exp.Expr = _table(plan.table)
     if source is not None and source.is_rollup:
         rows = column(rollups.ROW_COUNT)
-        tables = (rollups.RANGE, rollups.DAY) if times.too_fine() else (rollups.RANGE,)
+        tables = rollups.exclusion_parts(source.rollup, with_days=bool(times.too_fine()))
         relation = rollups.parts_relation(tables, plan.table)
     counts = [
         _alias(exp.Sum(this=_case(is_range, rows.copy(), 0)), "range_rows"),

@@ -1,6 +1,9 @@
 """Pre-aggregated rollups of ``ad_performance`` and the rule for when one answers a query.
 
-Four tables (``adlens.store.migrations``):
+Two families of four tables (``adlens.store.migrations``): by campaign, named below, and by
+platform (``rollup_ad_platform_day`` and so on: the same without campaign_id and
+campaign_name, so a few rows per account and day; KPI tiles and series by platform or
+channel read them).
 
 - ``rollup_ad_day``: the day rows (``grain = 'day'``) grouped by workspace, platform,
   account_id, account_name, campaign_id, campaign_name, channel, currency and ``date``;
@@ -11,7 +14,8 @@ Four tables (``adlens.store.migrations``):
 - ``rollup_ad_hour_day``: the hour rows summed per UTC day (``utc_date``) and ``date``.
 
 Each row holds the sums of spend, spend_original, impressions, clicks, conversions and
-conversion_value and ``row_count``, the number of fact rows summed.
+conversion_value and ``row_count``, the number of fact rows summed (impressions and clicks
+as BIGINT: one group's day never nears 9.2e18, and a sum that did would fail the load).
 
 Keeping them current: ``refresh_rollups`` runs inside each load's transaction, after the
 load's rows are final (restatement has deleted the older rows of the same account-days).
@@ -34,7 +38,8 @@ When a rollup answers (``rollup_for``), exactly:
   series). In UTC over whole days (``rollup_ad_day_utc``) hour rows are read from
   ``rollup_ad_hour_day`` instead, since their local day is their UTC day. ``hour`` reads
   only ``rollup_ad_hour``, since day rows are never split;
-- every dimension, dimension filter and restriction is a rollup group column;
+- every dimension, dimension filter and restriction is a group column of the family (the
+  platform family is tried first);
 - every aggregate of every measure (and of every measure filter) is ``SUM`` of a summed
   column (possibly under a ``CASE`` whose conditions read only group columns, as custom
   metrics may write) or ``COUNT(*)`` (answered as ``COALESCE(SUM(row_count), 0)``);
@@ -69,10 +74,6 @@ from sqlglot import exp
 from adlens.query.plan import Filter, Group, QueryPlan
 from adlens.query.semantic import column
 
-DAY, HOUR, RANGE = "rollup_ad_day", "rollup_ad_hour", "rollup_ad_range"
-HOUR_DAY = "rollup_ad_hour_day"
-ROLLUPS: tuple[str, ...] = (DAY, HOUR, RANGE, HOUR_DAY)
-DAY_UTC = "rollup_ad_day_utc"  # a label: rollup_ad_day with hour rows read per UTC day
 EVENTS_TABLE, MINUTE = "events", "rollup_events_minute"
 EVENT_GROUPS: tuple[str, ...] = (
     "workspace",
@@ -102,6 +103,9 @@ GROUP_COLUMNS: tuple[str, ...] = (
     "channel",
     "currency",
 )
+PLATFORM_GROUP_COLUMNS: tuple[str, ...] = tuple(
+    c for c in GROUP_COLUMNS if c not in ("campaign_id", "campaign_name")
+)
 SUM_COLUMNS: tuple[str, ...] = (
     "spend",
     "spend_original",
@@ -111,6 +115,50 @@ SUM_COLUMNS: tuple[str, ...] = (
     "conversion_value",
 )
 ROW_COUNT = "row_count"
+
+
+@dataclass(frozen=True)
+class Family:
+    """The four ad rollups at one level of detail: tables ``{prefix}_day``, ``_hour``,
+    ``_range`` and ``_hour_day``, grouped by ``groups``; ``{prefix}_day_utc`` is a label
+    (the day rollup with hour rows read per UTC day)."""
+
+    prefix: str
+    groups: tuple[str, ...]
+
+    @property
+    def day(self) -> str:
+        return f"{self.prefix}_day"
+
+    @property
+    def hour(self) -> str:
+        return f"{self.prefix}_hour"
+
+    @property
+    def range(self) -> str:
+        return f"{self.prefix}_range"
+
+    @property
+    def hour_day(self) -> str:
+        return f"{self.prefix}_hour_day"
+
+    @property
+    def day_utc(self) -> str:
+        return f"{self.prefix}_day_utc"
+
+    @property
+    def tables(self) -> tuple[str, str, str, str]:
+        return (self.day, self.hour, self.range, self.hour_day)
+
+
+CAMPAIGNS = Family("rollup_ad", GROUP_COLUMNS)
+PLATFORMS = Family("rollup_ad_platform", PLATFORM_GROUP_COLUMNS)
+# Coarsest first: the planner takes the first that answers a query exactly.
+FAMILIES: tuple[Family, ...] = (PLATFORMS, CAMPAIGNS)
+DAY, HOUR, RANGE, HOUR_DAY = CAMPAIGNS.tables
+DAY_UTC = CAMPAIGNS.day_utc
+ROLLUPS: tuple[str, ...] = tuple(t for f in (CAMPAIGNS, PLATFORMS) for t in f.tables)
+_FAMILY = {name: f for f in FAMILIES for name in (*f.tables, f.day_utc)}
 # Fact dimensions finer than the groups: an export with one of them has many rows per group.
 _FINER = frozenset(
     {
@@ -128,12 +176,17 @@ _FINER = frozenset(
         "utm_term",
     }
 )
-_GRAIN = {DAY: "day", HOUR: "hour", RANGE: "range", HOUR_DAY: "hour"}
+_KIND = {
+    t: kind
+    for f in FAMILIES
+    for t, kind in zip(f.tables, ("day", "hour", "range", "hour_day"), strict=True)
+}
+_GRAIN = {"day": "day", "hour": "hour", "range": "range", "hour_day": "hour"}
 _TIME_COLUMNS = {
-    DAY: ("date",),
-    HOUR: ("date", "ts"),
-    RANGE: ("period_start", "period_end"),
-    HOUR_DAY: ("date", "utc_date"),
+    "day": ("date",),
+    "hour": ("date", "ts"),
+    "range": ("period_start", "period_end"),
+    "hour_day": ("date", "utc_date"),
 }
 _EXPRESSIONS = {"utc_date": "CAST(ts AS DATE)"}
 
@@ -178,16 +231,19 @@ def _aggregate(rollup: str, *, rows: bool = False) -> str:
 
     ``rows``: one rollup row per fact row (no ``GROUP BY`` follows), else aggregates.
     """
-    groups = ", ".join(_EXPRESSIONS.get(c, c) for c in (*GROUP_COLUMNS, *_TIME_COLUMNS[rollup]))
+    kind = _KIND[rollup]
+    keys = (*_FAMILY[rollup].groups, *_TIME_COLUMNS[kind])
+    groups = ", ".join(_EXPRESSIONS.get(c, c) for c in keys)
     if rows:
         sums = ", ".join(SUM_COLUMNS) + ", 1"
     else:
         sums = ", ".join(f"sum({name})" for name in SUM_COLUMNS) + ", count(*)"
-    return f"SELECT {groups}, {sums} FROM {BASE_TABLE} WHERE grain = '{_GRAIN[rollup]}'"
+    return f"SELECT {groups}, {sums} FROM {BASE_TABLE} WHERE grain = '{_GRAIN[kind]}'"
 
 
 def _insert(rollup: str) -> str:
-    names = ", ".join((*GROUP_COLUMNS, *_TIME_COLUMNS[rollup], *SUM_COLUMNS, ROW_COUNT))
+    keys = (*_FAMILY[rollup].groups, *_TIME_COLUMNS[_KIND[rollup]])
+    names = ", ".join((*keys, *SUM_COLUMNS, ROW_COUNT))
     return f"INSERT INTO {rollup} ({names}) "
 
 
@@ -213,9 +269,10 @@ def refresh_rollups(
     rows, and sums are additive, so the aggregates of its own rows are appended: a rollup
     may then hold several rows for one group, which every query sums again anyway. With
     ``aggregate=False`` (an export with no column finer than a campaign, so about one row
-    per group: see ``finer_than_groups``) its rows are appended as they are, sparing a
-    GROUP BY that would not shrink them. A load that replaced rows re-aggregates the days
-    it touched (matched NULL-safely) from the base table.
+    per group: see ``finer_than_groups``) its rows are appended to the campaign rollups as
+    they are, sparing a GROUP BY that would not shrink them (the platform rollups are always
+    grouped). A load that replaced rows re-aggregates the days it touched (matched
+    NULL-safely) from the base table.
     """
     if target_table != BASE_TABLE:
         return {}
@@ -228,7 +285,7 @@ def refresh_rollups(
     )
     written: dict[str, int] = {}
     try:
-        for rollup in (DAY, HOUR, HOUR_DAY):
+        for rollup in (t for f in FAMILIES for t in (f.day, f.hour, f.hour_day)):
             con.execute(
                 f"DELETE FROM {rollup} WHERE workspace = ? AND {_IN_DAYS.format(t=rollup)}",
                 [workspace],
@@ -243,18 +300,19 @@ def refresh_rollups(
     finally:
         con.execute(f"DROP TABLE IF EXISTS {_DAYS}")
     # Range rows are few: the workspace's are re-aggregated whole.
-    con.execute(f"DELETE FROM {RANGE} WHERE workspace = ?", [workspace])
-    rows = con.execute(
-        _insert(RANGE) + _aggregate(RANGE) + " AND workspace = ? GROUP BY ALL", [workspace]
-    ).fetchall()
-    written[RANGE] = int(rows[0][0]) if rows else 0
+    for rollup in (f.range for f in FAMILIES):
+        con.execute(f"DELETE FROM {rollup} WHERE workspace = ?", [workspace])
+        rows = con.execute(
+            _insert(rollup) + _aggregate(rollup) + " AND workspace = ? GROUP BY ALL", [workspace]
+        ).fetchall()
+        written[rollup] = int(rows[0][0]) if rows else 0
     return written
 
 
 def _append(con: duckdb.DuckDBPyConnection, ingest_id: int, aggregate: bool) -> dict[str, int]:
     written: dict[str, int] = {}
     for rollup in ROLLUPS:
-        if aggregate:
+        if aggregate or _FAMILY[rollup] is not CAMPAIGNS:
             select = _aggregate(rollup) + " AND ingest_id = ? GROUP BY ALL"
         else:
             select = _aggregate(rollup, rows=True) + " AND ingest_id = ?"
@@ -306,7 +364,7 @@ def rebuild_rollups(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
     for rollup in ROLLUPS:
         con.execute(f"DELETE FROM {rollup}")
         # In time order, so each row group spans a short time and range queries skip most.
-        order = ", ".join(_EXPRESSIONS.get(c, c) for c in _TIME_COLUMNS[rollup])
+        order = ", ".join(_EXPRESSIONS.get(c, c) for c in _TIME_COLUMNS[_KIND[rollup]])
         rows = con.execute(
             _insert(rollup) + _aggregate(rollup) + f" GROUP BY ALL ORDER BY {order}"
         ).fetchall()
@@ -336,13 +394,13 @@ def rollup_for(plan: QueryPlan) -> str | None:
         return None
     if plan.table != BASE_TABLE:
         return None
-    if g is None or (g.name != "hour" and not g.sub_day):
-        rollup = DAY_UTC if _utc_whole_days(plan) else DAY
-    elif g.name == "hour":
-        rollup = HOUR
-    else:
-        return None
-    return rollup if _columns_answer(plan, GROUP_COLUMNS, SUM_COLUMNS) else None
+    for family in FAMILIES:
+        if not _columns_answer(plan, family.groups, SUM_COLUMNS):
+            continue
+        if g is None or (g.name != "hour" and not g.sub_day):
+            return family.day_utc if _utc_whole_days(plan) else family.day
+        return family.hour if g.name == "hour" else None
+    return None
 
 
 def _columns_answer(plan: QueryPlan, groups: tuple[str, ...], sums: tuple[str, ...]) -> bool:
@@ -444,18 +502,28 @@ def adapt(expression: exp.Expr) -> exp.Expr:
     return expression.transform(rewrite, copy=False)
 
 
-# The views (``adlens.store.migrations.QUERY_VIEWS``) that read rollups shaped like the
-# base table: each rollup label, and the combinations exclusion counts read.
+# The views (``adlens.store.migrations``) that read rollups shaped like the base table:
+# each rollup label, and the combinations exclusion counts read.
 _VIEWS: dict[tuple[str, ...], str] = {
-    (DAY,): "q_rollup_ad_day",
-    (DAY_UTC,): "q_rollup_ad_day_utc",
-    (HOUR,): "q_rollup_ad_hour",
     (MINUTE,): "q_rollup_events_minute",
     (MINUTE_PLATFORM,): "q_rollup_events_minute_platform",
-    (RANGE,): "q_rollup_ad_range",
-    (RANGE, DAY): "q_rollup_ad_range_day",
     (EVENTS_TABLE,): "q_events",
 }
+for _f in FAMILIES:
+    _VIEWS |= {
+        (_f.day,): f"q_{_f.day}",
+        (_f.day_utc,): f"q_{_f.day_utc}",
+        (_f.hour,): f"q_{_f.hour}",
+        (_f.range,): f"q_{_f.range}",
+        (_f.range, _f.day): f"q_{_f.range}_day",
+    }
+
+
+def exclusion_parts(rollup: str, *, with_days: bool) -> tuple[str, ...]:
+    """The rollups that count the rows a plan answered by ``rollup`` leaves out: its family's
+    range rollup, and its day rollup too when day rows are too coarse for the series."""
+    family = _FAMILY[rollup]
+    return (family.range, family.day) if with_days else (family.range,)
 
 
 def events_relation() -> exp.Expr:
