@@ -63,7 +63,7 @@ def choose_source(plan: QueryPlan, *, use_rollups: bool | None = None) -> Source
     >>> plan = normalise({"measures": ["ctr"], "timeDimensions": [
     ...     {"dimension": "ts", "granularity": "week"}]}, Registry())
     >>> choose_source(plan, use_rollups=True), choose_source(plan, use_rollups=False)
-    (Source(table='rollup_ad_day_utc', rollup='rollup_ad_day_utc'), \
+    (Source(table='rollup_ad_platform_day_utc', rollup='rollup_ad_platform_day_utc'), \
 Source(table='ad_performance', rollup='base'))
     """
     enabled = rollups.rollups_enabled() if use_rollups is None else use_rollups

@@ -77,7 +77,7 @@ def run_query(
     >>> with open_store(os.path.join(tempfile.mkdtemp(), "q.duckdb")) as store:
     ...     result = run_query(store, {"measures": ["spend", "ctr"]})
     >>> result.data, result.metadata["row_count"], result.metadata["rollup"]
-    ([{'spend': None, 'ctr': None}], 1, 'rollup_ad_day_utc')
+    ([{'spend': None, 'ctr': None}], 1, 'rollup_ad_platform_day_utc')
     """
     started = time.perf_counter()
     plan = plan_query(store, request, workspace=workspace, now=now)
