@@ -79,16 +79,16 @@ class Store:
         Data versions are read again after it (and inside it), whether it committed or not.
         """
         self.versions.forget()
-        self.con.execute("BEGIN TRANSACTION")
         try:
-            yield self.con
-        except BaseException:
-            self.con.execute("ROLLBACK")
-            raise
+            self.con.execute("BEGIN TRANSACTION")
+            try:
+                yield self.con
+            except BaseException:
+                self.con.execute("ROLLBACK")
+                raise
+            self.con.execute("COMMIT")
         finally:
             self.versions.forget()
-        self.con.execute("COMMIT")
-        self.versions.forget()
 
     def query(self, sql: str, params: list[Any] | None = None) -> list[dict[str, Any]]:
         """Rows of a query as dicts (small results only)."""
