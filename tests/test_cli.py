@@ -261,3 +261,21 @@ def test_metrics_commands(tmp_path: Path) -> None:
     assert run("metrics", "remove", "brand_spend", "--db", db)[1].strip() == "removed brand_spend"
     code, _, err = run("metrics", "remove", "brand_spend", "--db", db)
     assert code == 2 and "no custom metric" in err
+
+
+@pytest.mark.parametrize(
+    ("command", "shown"),
+    [
+        (["ingest"], ["DuckDB file to use.", "$ADLENS_DB or ./adlens.duckdb", "$ADLENS_WORKSPACE"]),
+        (["quality"], ["Ingest to show.", "the latest"]),
+    ],
+)
+def test_help_shows_defaults_taken_from_the_environment(
+    command: list[str], shown: list[str]
+) -> None:
+    # Square brackets in help text are Rich markup: a default written as "[default: ...]"
+    # vanished from the help, leaving "DuckDB file to use ." behind.
+    result = runner.invoke(app, [*command, "--help"], env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    for text in shown:
+        assert text in result.output

@@ -45,7 +45,7 @@ err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 DbOption = Annotated[
     Path | None,
-    typer.Option("--db", help="DuckDB file to use [default: $ADLENS_DB or ./adlens.duckdb]."),
+    typer.Option("--db", help="DuckDB file to use.", show_default="$ADLENS_DB or ./adlens.duckdb"),
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for programs.")]
 MappingOption = Annotated[
@@ -121,7 +121,7 @@ def ingest(
     mapping: MappingOption = None,
     platform: PlatformOption = None,
     workspace: Annotated[
-        str | None, typer.Option(help="Workspace to load into [default: $ADLENS_WORKSPACE].")
+        str | None, typer.Option(help="Workspace to load into.", show_default="$ADLENS_WORKSPACE")
     ] = None,
     as_json: JsonOption = False,
 ) -> None:
@@ -316,7 +316,7 @@ def _with_store(db: Path | None, action: Callable[[Any], T]) -> T:
 @app.command()
 def quality(
     ingest_id: Annotated[
-        int | None, typer.Argument(help="Ingest to show [default: the latest].")
+        int | None, typer.Argument(help="Ingest to show.", show_default="the latest")
     ] = None,
     db: DbOption = None,
     as_json: JsonOption = False,
@@ -576,7 +576,7 @@ def fx_list(db: DbOption = None, as_json: JsonOption = False) -> None:
 
 
 WorkspaceOption = Annotated[
-    str | None, typer.Option(help="Workspace to read [default: $ADLENS_WORKSPACE].")
+    str | None, typer.Option(help="Workspace to read.", show_default="$ADLENS_WORKSPACE")
 ]
 
 

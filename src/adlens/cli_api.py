@@ -24,7 +24,7 @@ RoleOption = Annotated[
 ]
 WorkspaceOption = Annotated[
     str | None,
-    typer.Option("--workspace", help="Workspace it belongs to [default: $ADLENS_WORKSPACE]."),
+    typer.Option("--workspace", help="Workspace it belongs to.", show_default="$ADLENS_WORKSPACE"),
 ]
 
 

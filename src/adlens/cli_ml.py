@@ -28,7 +28,9 @@ def features(
     ] = None,
     holiday_country: Annotated[
         str | None,
-        typer.Option(help="ISO country of the holiday flags [default: $ADLENS_HOLIDAY_COUNTRY]."),
+        typer.Option(
+            help="ISO country of the holiday flags.", show_default="$ADLENS_HOLIDAY_COUNTRY"
+        ),
     ] = None,
     as_json: JsonOption = False,
 ) -> None:
