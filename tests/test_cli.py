@@ -279,3 +279,28 @@ def test_help_shows_defaults_taken_from_the_environment(
     assert result.exit_code == 0, result.output
     for text in shown:
         assert text in result.output
+
+
+def test_narrow_terminal_wraps_text_cells_and_never_splits_a_number() -> None:
+    from rich.console import Console
+
+    from adlens.cli import _table
+
+    table = _table("platform name", "impressions", "spend")
+    table.add_row("google_ads search campaigns", "24,920,174", "-1,234.5")
+    table.add_row("meta", "9,965,935", "12.0")
+    console = Console(width=36, record=True)
+    console.print(table)
+    lines = console.export_text().splitlines()
+    assert any("24,920,174" in line for line in lines)
+    assert any("-1,234.5" in line for line in lines)
+    assert len(lines) > 4  # the long platform name wrapped instead
+    assert all(len(line.rstrip()) <= 36 for line in lines)
+    # numbers are right-aligned: the two spend values end in the same column
+    ends = [
+        line.rstrip().rfind(value) + len(value)
+        for line in lines
+        for value in ("-1,234.5", "12.0")
+        if value in line
+    ]
+    assert len(set(ends)) == 1

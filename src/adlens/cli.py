@@ -9,6 +9,7 @@ to do, with a non-zero exit code.
 from __future__ import annotations
 
 import json
+import re
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -17,7 +18,8 @@ from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import typer
-from rich.console import Console
+from rich import box
+from rich.console import Console, ConsoleOptions, RenderResult
 from rich.table import Table
 
 from adlens import __version__
@@ -102,9 +104,28 @@ def _db(db: Path | None) -> Path:
     return db if db is not None else get_settings().db
 
 
+_NUMBER = re.compile(r"[-+]?[\d,]*\.?\d+%?")
+
+
+class _Table(Table):
+    """Text cells wrap rather than being cut with an ellipsis; numbers never wrap.
+
+    A column whose every cell is a number is right-aligned and kept on one line, so a
+    narrow terminal shrinks the text columns first and never splits "24,920,174" into
+    "24,920,17" and "4".
+    """
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        for column in self.columns:
+            cells = [cell for cell in column.cells if isinstance(cell, str) and cell]
+            if cells and all(_NUMBER.fullmatch(cell) for cell in cells):
+                column.justify, column.no_wrap, column.overflow = "right", True, "ellipsis"
+        yield from super().__rich_console__(console, options)
+
+
 def _table(*headers: str) -> Table:
-    """A table whose cells wrap rather than being cut with an ellipsis."""
-    table = Table()
+    """A table for the terminal (see ``_Table``): a rule under the header, no cell borders."""
+    table = _Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
     for header in headers:
         table.add_column(header, overflow="fold")
     return table
@@ -452,7 +473,7 @@ def demo(
     for report in summary["reports"]:
         _print_report(report)
     out.print()
-    table = _table("platform", "rows", "spend", "impressions", "clicks", "conversions", "revenue")
+    table = _table("platform", "rows", "spend", "impr.", "clicks", "conv.", "revenue")
     for row in summary["totals"]:
         table.add_row(
             row["platform"],
