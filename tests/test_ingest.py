@@ -268,7 +268,7 @@ def test_totals_difference_explained_by_rejected_rows(store: Store, tmp_path: Pa
     message = next(
         r["message"] for r in report.quality["recommendations"] if "Total" in r["message"]
     )
-    assert "exactly the values of the rejected 1 row" in message
+    assert "exactly the values of the rejected rows (1 row)" in message
 
 
 # --- detection details --------------------------------------------------------------------------

@@ -241,7 +241,9 @@ def _print_report(report: dict[str, Any]) -> None:
         out.print(f"  … see `adlens rejects {report['ingest_id']}`")
     off = [c for c in report["totals_check"] if not c["ok"]]
     if off:
-        gaps = ", ".join(f"{c['measure']} {c['difference']:+,.2f}" for c in off)
+        from adlens.ingest.quality import totals_gaps
+
+        gaps = totals_gaps(off)
         why = (
             "explained by the rejected rows"
             if all(c["explained_by_rejects"] for c in off)

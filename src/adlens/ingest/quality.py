@@ -40,6 +40,25 @@ KEY_FIELDS = {
 FRESH_DAYS, STALE_DAYS = 2, 90
 
 
+_MONEY = ("spend", "conversion_value", "revenue")
+
+
+def totals_gaps(checks: list[dict[str, Any]]) -> str:
+    """The differences of a totals check, as a person reads them: money with cents, whole
+    counts without.
+
+    >>> totals_gaps([{"measure": "spend", "difference": -2445.3},
+    ...              {"measure": "clicks", "difference": -1247.0}])
+    'spend -2,445.30, clicks -1,247'
+    """
+    return ", ".join(
+        f"{c['measure']} {c['difference']:+,.0f}"
+        if float(c["difference"]).is_integer() and c["measure"] not in _MONEY
+        else f"{c['measure']} {c['difference']:+,.2f}"
+        for c in checks
+    )
+
+
 def rows(count: int) -> str:
     """``1 row``, ``2 rows``, ``1,204 rows``.
 
@@ -137,9 +156,10 @@ def score(
         explained = all(t["explained_by_rejects"] for t in off)
         consistency -= 5 if explained else 30
         label = off[0]["row"]
-        gaps = ", ".join(f"{t['measure']} {t['difference']:+,.2f}" for t in off)
+        gaps = totals_gaps(off)
         why = (
-            f"exactly the values of the rejected {rows(rejected)}: fix them and the file adds up"
+            f"exactly the values of the rejected rows ({rows(rejected)}): fix them and the "
+            "file adds up"
             if explained
             else "rows may be missing from the export, or it was edited after download"
         )
