@@ -348,6 +348,94 @@ def test_workbooks_load_like_csv(store: Store, tmp_path: Path) -> None:
     assert all(t["ok"] for t in report.totals_check)
 
 
+def _workbook(path: Path, *sheets: tuple[str, list[list[object]]]) -> Path:
+    book = openpyxl.Workbook()
+    book.remove(book.active)
+    for title, rows in sheets:
+        sheet = book.create_sheet(title)
+        for row in rows:
+            sheet.append(row)
+    book.save(path)
+    return path
+
+
+def test_workbook_rejects_keep_their_sheet_row_and_cells(store: Store, tmp_path: Path) -> None:
+    header = ["Day", "Campaign", "Currency code", "Impr.", "Clicks", "Cost"]
+    path = _workbook(
+        tmp_path / "report.xlsx",
+        ("Notes", [[], [None, None]]),  # an empty first sheet is passed over
+        (
+            "Data",
+            [
+                header,
+                [date(2025, 3, 1), "Brand, US", "USD", 1000, 100, 12.5],
+                ["soon", "Brand, US", "USD", 10, 1, 1],
+                [],
+                [date(2025, 3, 3), "Brand, US", "USD", 10, 1, 2],
+            ],
+        ),
+    )
+    report = ingest_file(store, path)
+    assert (report.detection["sheet"], report.rows_loaded, report.rows_rejected) == ("Data", 2, 1)
+    assert store.query("SELECT source_row, campaign_name FROM ad_performance ORDER BY 1") == [
+        {"source_row": 2, "campaign_name": "Brand, US"},
+        {"source_row": 5, "campaign_name": "Brand, US"},
+    ]
+    assert store.query("SELECT source_row, raw, reason FROM rejects") == [
+        {
+            "source_row": 3,
+            "raw": 'soon,"Brand, US",USD,10,1,1',
+            "reason": "Day 'soon' is not a date (YYYY-MM-DD)",
+        }
+    ]
+
+
+def test_workbook_day_order_is_decided_from_every_row(store: Store, tmp_path: Path) -> None:
+    # Text dates that fit both orders for the first 256 KiB of the sheet; the last row
+    # decides D/M, as it does for a CSV file.
+    header = ["Day", "Campaign", "Currency code", "Impr.", "Clicks", "Cost"]
+    body: list[list[object]] = [
+        [f"{1 + i % 12}/{1 + i % 12}/2025", f"Campaign {i}", "USD", 10, 1, 1] for i in range(9_000)
+    ]
+    body.append(["25/3/2025", "Last", "USD", 10, 1, 1])
+    report = ingest_file(store, _workbook(tmp_path / "dm.xlsx", ("Report", [header, *body])))
+    assert "dates read as DD/MM/YYYY, decided from the whole file" in report.warnings
+    assert store.query("SELECT date FROM ad_performance WHERE campaign_name = 'Last'") == [
+        {"date": date(2025, 3, 25)}
+    ]
+
+
+def test_inspecting_a_workbook_names_its_sheet(tmp_path: Path) -> None:
+    header = ["Day", "Campaign", "Currency code", "Impr.", "Clicks", "Cost"]
+    path = _workbook(
+        tmp_path / "r.xlsx", ("Report", [header, [date(2025, 3, 1), "A", "USD", 1, 1, 1]])
+    )
+    info = inspect_file(path)
+    assert (info["encoding"], info["sheet"], info["lines"]) == ("xlsx", "Report", 2)
+    assert [row["campaign_name"] for row in info["preview"]] == ["A"]
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"PK\x03\x04 not really a zip archive", "not a readable Excel workbook"),
+        (None, "every sheet of the workbook is empty"),
+    ],
+)
+def test_unreadable_workbooks_say_why(
+    store: Store, tmp_path: Path, content: bytes | None, message: str
+) -> None:
+    path = tmp_path / "bad.xlsx"
+    if content is None:
+        _workbook(path, ("Empty", []), ("Blank", [[None, ""]]))
+    else:
+        path.write_bytes(content)
+    before = state(store)
+    with pytest.raises(UnreadableFileError, match=message):
+        ingest_file(store, path)
+    assert state(store) == before
+
+
 def test_latin1_exports_are_transcoded(store: Store, tmp_path: Path) -> None:
     path = tmp_path / "latin1.csv"
     path.write_bytes(

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from dataclasses import dataclass, field
-from datetime import date, datetime
 from pathlib import Path
 
 from adlens.errors import AdlensError, MappingError, UnknownLayoutError, UnreadableFileError
@@ -16,7 +13,7 @@ from adlens.ingest.mapping import Mapping, missing_columns
 from adlens.ingest.plan import Plan
 from adlens.ingest.platforms import registry
 from adlens.ingest.platforms.base import Adapter, split_currency
-from adlens.ingest.source import TextFile, Workbook
+from adlens.ingest.source import TextFile
 from adlens.ingest.values import DateFormat, infer_date_format, infer_decimal
 
 MIN_SCORE = 4.0
@@ -34,7 +31,7 @@ class Rows:
     footers: list[list[str]] = field(default_factory=list)
 
 
-def detect(source: TextFile | Workbook, mapping: Mapping | None = None) -> tuple[Plan, Rows | None]:
+def detect(source: TextFile, mapping: Mapping | None = None) -> tuple[Plan, Rows | None]:
     """Decide platform, layout and formats of ``source``; read nothing into the store."""
     try:
         return _detect(source, mapping)
@@ -46,16 +43,10 @@ def detect(source: TextFile | Workbook, mapping: Mapping | None = None) -> tuple
         raise
 
 
-def _detect(source: TextFile | Workbook, mapping: Mapping | None) -> tuple[Plan, Rows | None]:
-    if isinstance(source, Workbook):
-        lines, sheet = _workbook_lines(source.path)
-        tail_first = max(1, len(lines) - 200 + 1)
-        layout = _layout(lines, lines[-200:], tail_first, mapping)
-        plan = _plan(source.path, layout, lines, mapping)
-        plan.sheet, plan.reader = sheet, "rows"
-        return plan, _rows_from_lines(lines, layout)
+def _detect(source: TextFile, mapping: Mapping | None) -> tuple[Plan, Rows | None]:
     layout = _layout(source.head, source.tail, source.tail_first_line, mapping)
     plan = _plan(source.path, layout, source.head, mapping)
+    plan.sheet = source.sheet
     if _stacked(source.head, layout):
         if source.size > ROWS_READER_MAX_BYTES:
             raise UnreadableFileError(
@@ -232,36 +223,3 @@ def _rows_from_lines(lines: list[str], layout: Layout, *, stop_at_section: bool 
     while rows and not any(c.strip() for c in rows[-1][1]):
         rows.pop()
     return Rows(rows, layout.column_count, footers)
-
-
-def _workbook_lines(path: Path) -> tuple[list[str], str]:
-    """The first sheet with data, rendered as CSV lines (typed cells as plain text)."""
-    from python_calamine import CalamineWorkbook
-
-    try:
-        book = CalamineWorkbook.from_path(str(path))
-    except Exception as exc:  # calamine raises its own error types per format
-        raise UnreadableFileError(f"{path}: not a readable Excel workbook ({exc})") from None
-    for name in book.sheet_names:
-        rows = book.get_sheet_by_name(name).to_python()
-        if any(any(str(c).strip() for c in row) for row in rows):
-            buffer = io.StringIO()
-            writer = csv.writer(buffer, lineterminator="\n")
-            for row in rows:
-                writer.writerow([_cell_text(c) for c in row])
-            return buffer.getvalue().splitlines(), name
-    raise UnreadableFileError(f"{path}: every sheet of the workbook is empty")
-
-
-def _cell_text(value: object) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float):
-        return str(int(value)) if value.is_integer() else repr(value)
-    if isinstance(value, datetime):
-        return (
-            value.date().isoformat() if value.time() == datetime.min.time() else value.isoformat()
-        )
-    if isinstance(value, date):
-        return value.isoformat()
-    return str(value)

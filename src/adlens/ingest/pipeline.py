@@ -42,7 +42,7 @@ from adlens.ingest.mapping import Mapping
 from adlens.ingest.plan import Plan
 from adlens.ingest.read import csv_errors, csv_relation, drop_csv_errors, rows_relation
 from adlens.ingest.report import IngestReport
-from adlens.ingest.source import TextFile, Workbook, blank_lines, open_source, read_lines
+from adlens.ingest.source import TextFile, blank_lines, open_source, read_lines
 from adlens.ingest.values import settle_date_order
 from adlens.query.rollups import finer_than_groups, refresh_rollups
 from adlens.schema import FACT_COLUMNS, SESSION_COLUMNS
@@ -77,9 +77,9 @@ def inspect_file(path: Path, mapping: Mapping | None = None, preview: int = 10) 
             row["channel"] = channel.channel_of(plan.target, key)
             clean.append({k: _jsonable(v) for k, v in row.items() if k in keep})
     info = plan.describe()
-    info["encoding"] = source.encoding if isinstance(source, TextFile) else "xlsx"
+    info["encoding"] = source.encoding
     info["bytes"] = source.size
-    info["lines"] = source.line_count if isinstance(source, TextFile) else None
+    info["lines"] = source.line_count
     info["preview"] = clean
     return info
 
@@ -147,7 +147,7 @@ def ingest_file(
     return report
 
 
-def _loaded_before(store: Store, workspace: str, source: TextFile | Workbook) -> int | None:
+def _loaded_before(store: Store, workspace: str, source: TextFile) -> int | None:
     """The ingest that already loaded this exact content, if any.
 
     Only files of the same size can match, so the (background) hash is awaited
@@ -181,7 +181,7 @@ class Load:
 
     store: Store
     plan: Plan
-    source: TextFile | Workbook
+    source: TextFile
     rows: Rows | None
     report: IngestReport
     settings: Settings
@@ -323,7 +323,7 @@ class Load:
         Those lines are rejected with their own reason.
         """
         plan, source, con = self.plan, self.source, self.con
-        if self.rows is not None or not isinstance(source, TextFile) or plan.layout is None:
+        if self.rows is not None or plan.layout is None:
             return "source_row", f"FROM {STAGE}"
         first = plan.layout.first_data_line
         last = min(plan.layout.footer_lines, default=source.line_count + 1) - 1
@@ -352,7 +352,7 @@ class Load:
         )
 
     def _read_lines(self, numbers: list[int]) -> dict[int, str]:
-        if isinstance(self.source, TextFile) and self.rows is None:
+        if self.rows is None:
             return read_lines(self.source.utf8_path, numbers)
         wanted = set(numbers)
         rows = self.rows.rows if self.rows else []
@@ -411,7 +411,7 @@ class Load:
 
 def _relation(
     plan: Plan,
-    source: TextFile | Workbook,
+    source: TextFile,
     rows: Rows | None,
     workdir: Path,
     *,
@@ -420,7 +420,7 @@ def _relation(
     """The raw relation to clean, and the SQL for a row's line number in it."""
     if rows is not None:
         return rows_relation(rows, workdir), "_line"
-    assert isinstance(source, TextFile) and plan.layout is not None
+    assert plan.layout is not None
     return csv_relation(plan, source, parallel=parallel), f"{plan.layout.first_data_line} + _rn - 1"
 
 
@@ -488,11 +488,11 @@ def _profile(con: duckdb.DuckDBPyConnection, plan: Plan, lineage: Lineage) -> di
 
 
 def _settle_date_order(
-    con: duckdb.DuckDBPyConnection, plan: Plan, source: TextFile | Workbook, rows: Rows | None
+    con: duckdb.DuckDBPyConnection, plan: Plan, source: TextFile, rows: Rows | None
 ) -> None:
     """When the sampled dates fit both D/M and M/D, look at every date in the file."""
     fmt = plan.date_format
-    if not fmt or not fmt.ambiguous or rows is not None or not isinstance(source, TextFile):
+    if not fmt or not fmt.ambiguous or rows is not None:
         return
     columns = [plan.column(n) for n in ("date", "period_start", "period_end") if plan.column(n)]
     parts = [

@@ -4,16 +4,20 @@ Everything later stages need to know about the raw file comes from one
 streaming pass here, so memory stays bounded whatever the file's size. Files
 that are not UTF-8 (UTF-16 "Excel CSV" exports, Windows-1252) are transcoded to
 a temporary UTF-8 file, streaming, because DuckDB reads only UTF-8 without
-downloading an extension.
+downloading an extension. Workbooks (XLSX, XLS) are transcoded the same way: their
+first sheet with data is written out as CSV, a sheet row to a line, so a workbook
+loads through the same reader, checks and line numbers as any export.
 """
 
 from __future__ import annotations
 
 import codecs
+import csv
 import hashlib
 import tempfile
 import threading
 from dataclasses import dataclass, field
+from datetime import date, datetime
 from pathlib import Path
 
 from adlens.errors import UnreadableFileError
@@ -70,26 +74,14 @@ class TextFile:
     head: list[str] = field(default_factory=list)  # first lines, decoded
     tail: list[str] = field(default_factory=list)  # last lines, decoded
     tail_first_line: int = 1  # physical line number of tail[0]
+    sheet: str | None = None  # a workbook's sheet that was read (its rows are the lines)
 
     @property
     def sha256(self) -> str:
         return self.digest.hexdigest()
 
 
-@dataclass
-class Workbook:
-    """An XLSX/XLS file: read with calamine, never through DuckDB extensions."""
-
-    path: Path
-    digest: Digest
-    size: int
-
-    @property
-    def sha256(self) -> str:
-        return self.digest.hexdigest()
-
-
-def open_source(path: Path, workdir: Path | None = None) -> TextFile | Workbook:
+def open_source(path: Path, workdir: Path | None = None) -> TextFile:
     """Probe ``path`` and return what it is, or raise an error saying why it is unreadable."""
     if not path.exists():
         raise UnreadableFileError(f"{path}: no such file", hint="check the path")
@@ -102,16 +94,22 @@ def open_source(path: Path, workdir: Path | None = None) -> TextFile | Workbook:
         )
     with path.open("rb") as fh:
         start = fh.read(HEAD_BYTES)
+    sheet = None
     if start.startswith((XLSX_MAGIC, XLS_MAGIC)):
-        return Workbook(path, Digest(path), size)
-    encoding = _detect_encoding(start, path)
-    if encoding in ("utf-8", "utf-8-sig"):
-        return _scan(path, path, encoding, size)
+        encoding = "xlsx" if start.startswith(XLSX_MAGIC) else "xls"
+    else:
+        encoding = _detect_encoding(start, path)
+        if encoding in ("utf-8", "utf-8-sig"):
+            return _scan(path, path, encoding, size)
     workdir = workdir or Path(tempfile.mkdtemp(prefix="adlens-"))
     utf8_path = workdir / (path.stem + ".utf8.csv")
-    _transcode(path, utf8_path, encoding)
+    if encoding in ("xlsx", "xls"):
+        sheet = _sheet_to_csv(path, utf8_path)
+    else:
+        _transcode(path, utf8_path, encoding)
     text = _scan(utf8_path, utf8_path, "utf-8", utf8_path.stat().st_size)
     text.path, text.encoding, text.size, text.digest = path, encoding, size, Digest(path)
+    text.sheet = sheet
     return text
 
 
@@ -156,6 +154,54 @@ def _transcode(src: Path, dst: Path, encoding: str) -> None:
         while chunk := fin.read(CHUNK):
             fout.write(decoder.decode(chunk))
         fout.write(decoder.decode(b"", final=True))
+
+
+def _sheet_to_csv(src: Path, dst: Path) -> str:
+    """Write the first sheet with data as CSV, a row to a line; returns the sheet's name.
+
+    Rows stream from calamine (the sheet itself is parsed in native code) straight to
+    the file. Typed cells become the text an export would hold: ISO dates, integral
+    numbers without ``.0``.
+    """
+    from python_calamine import CalamineWorkbook
+
+    try:
+        book = CalamineWorkbook.from_path(str(src))
+    except Exception as exc:  # calamine raises its own error types per format
+        raise UnreadableFileError(
+            f"{src}: not a readable Excel workbook ({exc})",
+            hint="open it in Excel and save it again as XLSX or CSV",
+        ) from None
+    for name in book.sheet_names:
+        has_data = False
+        with dst.open("w", encoding="utf-8", newline="") as fh:
+            writer = csv.writer(fh, lineterminator="\n")
+            for row in book.get_sheet_by_name(name).iter_rows():
+                cells = [_cell_text(c) for c in row]
+                has_data = has_data or any(c.strip() for c in cells)
+                writer.writerow(cells)
+        if has_data:
+            return name
+    raise UnreadableFileError(
+        f"{src}: every sheet of the workbook is empty",
+        hint="export the report again; the download was empty",
+    )
+
+
+def _cell_text(value: object) -> str:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() else repr(value)
+    if isinstance(value, datetime):
+        return (
+            value.date().isoformat() if value.time() == datetime.min.time() else value.isoformat()
+        )
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)
 
 
 def _has_bom(path: Path) -> bool:
