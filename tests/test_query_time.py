@@ -352,6 +352,25 @@ def test_previous_period_totals(shop: Store) -> None:
     }
 
 
+def test_comparison_says_whether_the_data_reaches_back_far_enough(store: Store) -> None:
+    insert_facts(store, [day(f"2025-03-0{d}", spend=10.0) for d in (1, 2, 3, 4)])
+    covered = run_query(
+        store, series(None, ["2025-03-03", "2025-03-04"], compare="previous_period")
+    )
+    # the previous period of Mar 2-4 is Feb 27 - Mar 1: two of its days have no data
+    partial = run_query(
+        store, series(None, ["2025-03-02", "2025-03-04"], compare="previous_period")
+    )
+    plain = run_query(store, series(None, ["2025-03-02", "2025-03-04"]))
+    assert covered.metadata["data_span"] == {"first_day": "2025-03-01", "last_day": "2025-03-04"}
+    assert rounded(partial.data) == [{"spend": 30.0, "spend_previous": 10.0, "spend_change": 2.0}]
+    assert (
+        covered.metadata["compare_covered"],
+        partial.metadata["compare_covered"],
+        plain.metadata["compare_covered"],
+    ) == (True, False, None)
+
+
 def test_previous_period_by_platform_has_null_change_on_zero(shop: Store) -> None:
     request = {
         **series(None, ["2025-03-02", "2025-03-03"], compare="previous_period"),

@@ -169,6 +169,9 @@ def _metadata(
     known = _FACTS.scope(store, workspace, version)
     range_rows, grain_rows = known.get(exclusions, lambda: _excluded(store, exclusions, workspace))
     last = known.get("last_load", lambda: _last_load(store, workspace))
+    first_day, last_day = known.get(
+        f"data_span:{plan.table}", lambda: _data_span(store, plan.table, workspace)
+    )
     return {
         "query_time": 0.0,
         "row_count": 0,
@@ -189,8 +192,36 @@ def _metadata(
         "granularity": plan.granularity.name if plan.granularity else None,
         "time_range": plan.time_range.to_json() if plan.time_range else None,
         "compare_range": plan.compare_range.to_json() if plan.compare_range else None,
+        "data_span": {
+            "first_day": first_day.isoformat() if first_day else None,
+            "last_day": last_day.isoformat() if last_day else None,
+        },
+        "compare_covered": _compare_covered(plan, first_day),
         "annotation": _annotation(plan),
     }
+
+
+def _data_span(store: Store, table: str, workspace: str) -> tuple[date | None, date | None]:
+    """First and last day with dated rows (day or hour rows; range rows aside)."""
+    if table == "events":
+        day, dated = "CAST(ts AS DATE)", ""
+    else:
+        day, dated = "date", " AND grain <> 'range'"
+    row = store.con.execute(
+        f"SELECT min({day}), max({day}) FROM {table} WHERE workspace = ?{dated}", [workspace]
+    ).fetchall()[0]
+    return row[0], row[1]
+
+
+def _compare_covered(plan: QueryPlan, first_day: date | None) -> bool | None:
+    """Whether the data reaches back to the comparison period's first day (None: no compare).
+
+    A comparison period that starts before the first loaded day holds less data than the
+    current one, and its change reads as growth that never happened.
+    """
+    if plan.compare_range is None:
+        return None
+    return first_day is not None and first_day <= plan.compare_range.start.date()
 
 
 def _excluded(store: Store, exclusions: str | None, workspace: str) -> tuple[int, int]:
