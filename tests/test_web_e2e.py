@@ -170,14 +170,40 @@ def test_kpi_tiles_show_the_api_answer_to_the_same_query(
         "timeDimensions": [{"dimension": "ts", "dateRange": [start, TODAY.isoformat()]}],
         "compare": "previous_period",
     }
-    answer = server.api("POST", "/v1/load", json=query)["data"][0]
+    full = server.api("POST", "/v1/load", json=query)
+    answer, meta = full["data"][0], full["metadata"]
     assert tiles(page) == {key: answer[key] for key in KPI_KEYS}
     spend = page.locator('.kpi[data-measure="spend"] [data-value]').inner_text()
     assert spend == f"${answer['spend']:,.0f}"
-    change = page.locator('.kpi[data-measure="spend"] [data-change]').inner_text()
+    # The demo store holds 45 days, the previous 30 days reach back 60: the change is shown
+    # as partial, not coloured as growth.
+    assert meta["compare_covered"] is False
+    change = page.locator('.kpi[data-measure="spend"] [data-change]')
     percent = re.sub(r"\.0%$", "%", f"{answer['spend_change']:+.1%}")
-    assert change == f"{percent} vs previous"
+    assert change.inner_text() == f"{percent} vs partial previous"
+    assert change.get_attribute("class") == "kpi-change partial"
+    first_day = date.fromisoformat(meta["data_span"]["first_day"])
+    assert (
+        page.locator("#kpi-compare")
+        .inner_text()
+        .endswith(f"(data only from {first_day:%b} {first_day.day}, {first_day.year})")
+    )
     shot(page, "overview")
+
+    # Two weeks compare with two weeks the store holds: a plain change, coloured by whether
+    # it is good news (more clicks is).
+    start = (TODAY - timedelta(days=13)).isoformat()
+    page = open_page(path=f"/?from={start}&to={TODAY.isoformat()}")
+    wait_ready(page)
+    query = {**query, "timeDimensions": [{"dimension": "ts", "dateRange": [start, str(TODAY)]}]}
+    full = server.api("POST", "/v1/load", json=query)
+    assert full["metadata"]["compare_covered"] is True
+    clicks_change = full["data"][0]["clicks_change"]
+    percent = re.sub(r"\.0%$", "%", f"{clicks_change:+.1%}")
+    change = page.locator('.kpi[data-measure="clicks"] [data-change]')
+    assert change.inner_text() == f"{percent} vs previous"
+    assert change.get_attribute("class") == f"kpi-change {'up' if clicks_change > 0 else 'down'}"
+    assert "data only from" not in page.locator("#kpi-compare").inner_text()
 
 
 def test_granularity_switch_and_date_range_drive_the_series(

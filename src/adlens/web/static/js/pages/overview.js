@@ -66,6 +66,11 @@ export async function start({ fmt }) {
     }
     jsonLink("kpi-json", "/v1/load", answer, query);
     const row = answer.data[0] || {};
+    const meta = answer.metadata || {};
+    // A comparison period that starts before the first loaded day holds fewer days of data:
+    // its change is shown, but as partial, never coloured as growth or decline.
+    const firstDay = meta.data_span?.first_day;
+    const partial = meta.compare_covered === false && firstDay ? `data only from ${fmt.date(firstDay)}` : "";
     for (const tile of document.querySelectorAll(".kpi")) {
       const key = tile.dataset.measure;
       const shown = tile.querySelector("[data-value]");
@@ -77,7 +82,11 @@ export async function start({ fmt }) {
       change.className = "kpi-change";
       if (value === undefined) change.textContent = "";
       else if (value === null) change.textContent = row[`${key}_previous`] ? "no change" : "no previous data";
-      else {
+      else if (partial) {
+        change.classList.add("partial");
+        change.textContent = `${fmt.change(value)} vs partial previous`;
+        change.title = `Previous period: ${fmt.measure(key, row[`${key}_previous`])}, ${partial}: it covers fewer days than this one`;
+      } else {
         const better = MEASURES[key].better;
         const good = better === "up" ? value > 0 : better === "down" ? value < 0 : null;
         if (good !== null && value !== 0) change.classList.add(good ? "up" : "down");
@@ -85,9 +94,9 @@ export async function start({ fmt }) {
         change.title = `Previous period: ${fmt.measure(key, row[`${key}_previous`])}`;
       }
     }
-    const meta = answer.metadata || {};
     const compare = meta.compare_range;
-    document.getElementById("kpi-compare").textContent = compare ? `compared with ${describeRange(compare, fmt)}` : "";
+    const against = compare ? `compared with ${describeRange(compare, fmt)}` : "";
+    document.getElementById("kpi-compare").textContent = partial ? `${against} (${partial})` : against;
     const loaded = meta.last_load ? `Data loaded ${fmt.dateTime(meta.last_load)}` : "No data loaded yet";
     document.getElementById("freshness").textContent = `${loaded} · data version ${meta.data_version ?? "–"}`;
     const empty = KPI_MEASURES.every((k) => !row[k]);
