@@ -45,9 +45,16 @@ export function period(row, fmt) {
   return end !== start ? `${fmt.dateTime(start)} – ${fmt.dateTime(end)}` : fmt.dateTime(start);
 }
 
+// The expected range, or the one value expected when the history never varied.
+function expectedRange(row, fmt) {
+  const low = fmt.measure(row.metric, row.expected_low);
+  const high = fmt.measure(row.metric, row.expected_high);
+  return low === high ? low : `${low} – ${high}`;
+}
+
 // A chart marker's words: what happened and the range it was expected in.
 export function markerText(row, fmt) {
-  return `${summary(row, fmt)}; expected ${fmt.measure(row.metric, row.expected_low)} – ${fmt.measure(row.metric, row.expected_high)}`;
+  return `${summary(row, fmt)}; expected ${expectedRange(row, fmt)}`;
 }
 
 export function triageBadge(triage) {
@@ -58,7 +65,7 @@ export function triageBadge(triage) {
 export function explain(row, fmt) {
   const dialog = document.getElementById("anomaly-dialog");
   document.getElementById("anomaly-dialog-title").textContent = `${metricLabel(row.metric)} anomaly`;
-  const range = `${fmt.measure(row.metric, row.expected_low)} – ${fmt.measure(row.metric, row.expected_high)}`;
+  const range = expectedRange(row, fmt);
   const facts = [
     ["What", entity(row)],
     ["When", period(row, fmt)],
