@@ -188,7 +188,7 @@ def test_kpi_tiles_show_the_api_answer_to_the_same_query(
         .inner_text()
         .endswith(f"(data only from {first_day:%b} {first_day.day}, {first_day.year})")
     )
-    shot(page, "overview")
+    shot(page, "overview-partial-comparison")
 
     # Two weeks compare with two weeks the store holds: a plain change, coloured by whether
     # it is good news (more clicks is).
@@ -204,6 +204,7 @@ def test_kpi_tiles_show_the_api_answer_to_the_same_query(
     assert change.inner_text() == f"{percent} vs previous"
     assert change.get_attribute("class") == f"kpi-change {'up' if clicks_change > 0 else 'down'}"
     assert "data only from" not in page.locator("#kpi-compare").inner_text()
+    shot(page, "overview")
 
 
 def test_granularity_switch_and_date_range_drive_the_series(
