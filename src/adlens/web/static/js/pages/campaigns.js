@@ -33,7 +33,7 @@ export async function start({ me, fmt }) {
     };
     const columns = [
       { key: "canonical_campaign", label: "Campaign", wrap: true, render: (r) => el("div", {}, r.canonical_campaign, r.gap_flag && r.gap_explanation ? el("p", { class: "small muted gap-note", text: r.gap_explanation }) : null) },
-      { key: "platforms", label: "Platforms", render: (r) => (r.platforms || []).map(platformLabel).join(", "), sort: (r) => (r.platforms || []).length },
+      { key: "platforms", label: "Platforms", wrap: true, render: (r) => (r.platforms || []).map(platformLabel).join(", "), sort: (r) => (r.platforms || []).length },
       { key: "spend", label: "Spend", num: true, render: (r) => fmt.money(r.spend) },
       { key: "clicks", label: "Clicks", num: true, render: (r) => fmt.integer(r.clicks) },
       { key: "conversions", label: "Conversions", num: true, render: (r) => fmt.number(r.conversions) },
