@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -147,7 +148,7 @@ def test_refused_expressions_name_the_offending_token(
         ("SUM(ctr)", "'ctr' is not a column"),
         ("spend / sessions", "mixes tables"),
         ("1 + 2", "aggregates nothing"),
-        ("SUM(spend", "cannot be parsed"),
+        ("SUM(spend", "cannot be parsed at 'spend' (character 5): Expecting )"),
         ("", "is required"),
         ("SUM(spend) " + "+ 1 " * 600, "longer than 2000"),
     ],
@@ -155,8 +156,17 @@ def test_refused_expressions_name_the_offending_token(
 def test_unknown_names_and_broken_expressions_are_refused(
     store: Store, expression: str, message: str
 ) -> None:
-    with pytest.raises(MetricDefinitionError, match=message.replace("(", r"\(")):
+    with pytest.raises(MetricDefinitionError, match=re.escape(message)):
         register_metric(store, "bad", expression)
+
+
+def test_a_where_clause_points_at_the_case_form(store: Store) -> None:
+    with pytest.raises(
+        MetricDefinitionError, match="parsed at 'WHERE' \\(character 12\\)"
+    ) as error:
+        register_metric(store, "meta_spend", "SUM(spend) WHERE platform = 'meta'")
+    assert error.value.hint is not None
+    assert "SUM(CASE WHEN platform = 'meta' THEN spend ELSE 0 END)" in error.value.hint
 
 
 def test_an_unknown_measure_gets_a_suggestion(store: Store) -> None:

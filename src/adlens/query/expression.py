@@ -100,12 +100,30 @@ def _parse(text: str) -> exp.Expr:
     try:
         tree = sqlglot.parse_one(text, read="duckdb")
     except ParseError as exc:
-        raise MetricDefinitionError(
-            f"metric expression {text!r} cannot be parsed: {exc.errors[0]['description']}"
-            if exc.errors
-            else f"metric expression {text!r} cannot be parsed"
-        ) from exc
+        raise _unparsable(text, exc.errors[0] if exc.errors else {}) from exc
     return tree
+
+
+def _unparsable(text: str, error: dict[str, Any]) -> MetricDefinitionError:
+    """Where parsing stopped: the token, its position, and how to write a filter.
+
+    >>> error = {"description": "Unexpected token", "col": 11, "highlight": "WHERE"}
+    >>> print(_unparsable("spend WHERE x", error).message)
+    metric expression 'spend WHERE x' cannot be parsed at 'WHERE' (character 7): Unexpected token
+    """
+    token, end = error.get("highlight"), error.get("col")
+    where = f" at {token!r} (character {end - len(token) + 1})" if token and end else ""
+    hint = (
+        "a filtered metric puts the condition inside the aggregate: "
+        "SUM(CASE WHEN platform = 'meta' THEN spend ELSE 0 END)"
+        if token and token.upper() in ("WHERE", "FILTER")
+        else f"allowed: {ALLOWED}"
+    )
+    return MetricDefinitionError(
+        f"metric expression {text!r} cannot be parsed{where}: "
+        f"{error.get('description', 'not an expression')}",
+        hint=hint,
+    )
 
 
 def _refused(text: str, token: str) -> MetricDefinitionError:
