@@ -390,6 +390,21 @@ def test_workbook_rejects_keep_their_sheet_row_and_cells(store: Store, tmp_path:
     ]
 
 
+def test_workbook_rows_keep_their_numbers_below_empty_rows(store: Store, tmp_path: Path) -> None:
+    book = openpyxl.Workbook()
+    sheet = book.active
+    header = ["Day", "Campaign", "Currency code", "Clicks", "Cost"]
+    values: list[object] = [date(2025, 3, 1), "A", "USD", 1, 2.5]
+    for column, name, value in zip("BCDEF", header, values, strict=True):
+        sheet[f"{column}3"] = name  # the table starts at B3, under two empty rows
+        sheet[f"{column}4"] = value
+    book.save(tmp_path / "offset.xlsx")
+    ingest_file(store, tmp_path / "offset.xlsx")
+    assert store.query("SELECT source_row, spend FROM ad_performance") == [
+        {"source_row": 4, "spend": 2.5}
+    ]
+
+
 def test_workbook_day_order_is_decided_from_every_row(store: Store, tmp_path: Path) -> None:
     # Text dates that fit both orders for the first 256 KiB of the sheet; the last row
     # decides D/M, as it does for a CSV file.
