@@ -302,6 +302,8 @@ def test_upload_updates_the_open_overview_without_a_reload(
     report = data.locator("#upload-report")
     report.wait_for(timeout=20_000)
     assert "2 rows loaded, 1 rejected" in report.inner_text()
+    # both rows are of one day: the period is that day, not "Dec 6 – Dec 6"
+    assert f"Period {medium(TODAY - timedelta(days=1))}\n" in report.inner_text() + "\n"
     assert data.locator("#upload-progress").get_attribute("value") == "100"
     data.wait_for_selector("#rejects-table tbody tr")
     assert "not a day" in data.locator("#rejects-table tbody").inner_text()
