@@ -233,7 +233,7 @@ def test_the_cli_prints_incidents_for_people_and_json_for_programs(
     assert lines[0].startswith(
         "1.00 data problem · google_ads · conversions · 2025-08-14 → 2025-08-15 · "
     )
-    assert lines[1].startswith("    4 parts of google_ads show tracking stopped at once.")
+    assert lines[1].startswith("    4 parts of Google Ads show tracking stopped at once.")
     assert lines[-1] == "6 incidents stored in `anomalies`"
     as_json = runner.invoke(app, ["detect", "--db", str(db), "--json"])
     rows = json.loads(as_json.stdout)
@@ -289,4 +289,4 @@ def test_hourly_facts_are_scanned_by_the_hour(store: Store) -> None:
          datetime(2025, 5, 24, 14), "data problem", "tracking stopped"),
     ]  # fmt: skip
     outage = next(r for r in found if r["kind"] == "tracking stopped")
-    assert "on 2025-05-24 10:00 to 15:00 UTC" in outage["explanation"]
+    assert "fell to 0 on 2025-05-24 from 10:00 to 15:00 UTC" in outage["explanation"]

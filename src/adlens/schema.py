@@ -81,6 +81,26 @@ SESSION_FIELDS = _fields(
 CHECK_ONLY = frozenset({"ctr", "cpc"})
 
 PLATFORMS = ("meta", "google_ads", "tiktok", "linkedin", "microsoft", "ga4", "generic")
+# How people name them (the dashboard's filters.js uses the same words).
+PLATFORM_LABELS = {
+    "meta": "Meta",
+    "google_ads": "Google Ads",
+    "tiktok": "TikTok",
+    "linkedin": "LinkedIn",
+    "microsoft": "Microsoft Ads",
+    "ga4": "GA4",
+    "generic": "Other",
+}
+
+
+def platform_label(platform: str | None) -> str:
+    """``Google Ads`` for ``google_ads``; an unknown id as it is.
+
+    >>> platform_label("google_ads"), platform_label("snapchat")
+    ('Google Ads', 'snapchat')
+    """
+    return PLATFORM_LABELS.get(platform or "", platform or "(no platform)")
+
 
 # Columns of the stored tables, in order (DDL lives in store/migrations.py).
 FACT_COLUMNS = (

@@ -20,6 +20,7 @@ import numpy as np
 
 from adlens.anomaly.facts import EntitySeries
 from adlens.anomaly.incidents import Incident
+from adlens.schema import platform_label
 from adlens.store import Store
 
 DATA_PROBLEM, PERFORMANCE = "data problem", "performance change"
@@ -53,14 +54,14 @@ def classify(incident: Incident, store: Store, workspace: str, currency: str) ->
         _set(
             incident,
             "missing rows",
-            f"No rows for {what} on {period}, although it usually spends "
+            f"No rows for {what} {period}, although it usually spends "
             f"{_money(usual['spend'], currency)} a day.{context}{advice}",
         )
     elif usually_delivers and got["spend"] == got["impressions"] == got["clicks"] == 0:
         _set(
             incident,
             "no delivery",
-            f"{what} reported zero impressions, clicks and spend on {period}, after about "
+            f"{what} reported zero impressions, clicks and spend {period}, after about "
             f"{_money(usual['spend'], currency)} a day before. If it was not paused on purpose, "
             "check its status, budget and payment method.",
         )
@@ -68,7 +69,7 @@ def classify(incident: Incident, store: Store, workspace: str, currency: str) ->
         _set(
             incident,
             "spend without clicks",
-            f"{what} spent {_money(got['spend'], currency)} on {period} with no clicks at all "
+            f"{what} spent {_money(got['spend'], currency)} {period} with no clicks at all "
             f"(usually about {usual['clicks']:,.0f} a day). Check the click column of that "
             "export, then the ads' tracking.",
         )
@@ -81,7 +82,7 @@ def classify(incident: Incident, store: Store, workspace: str, currency: str) ->
         _set(
             incident,
             "tracking stopped",
-            f"Conversions of {what} fell to {got['conversions']:,.0f} on {period} (about "
+            f"Conversions of {what} fell to {got['conversions']:,.0f} {period} (about "
             f"{usual['conversions'] * n:,.0f} expected) while clicks held at "
             f"{got['clicks']:,.0f}. The conversion tag or its import most likely stopped: fix "
             "tracking before judging the campaign.",
@@ -104,7 +105,7 @@ def _performance(incident: Incident, what: str, period: str, currency: str) -> s
         else "away from"
     )
     text = (
-        f"{title} of {what} was {_value(incident.metric, incident.actual, currency)} on "
+        f"{title} of {what} was {_value(incident.metric, incident.actual, currency)} "
         f"{period}, {change} the expected "
         f"{_value(incident.metric, incident.expected_low, currency)}–"
         f"{_value(incident.metric, incident.expected_high, currency)}."
@@ -116,14 +117,15 @@ def _performance(incident: Incident, what: str, period: str, currency: str) -> s
 
 
 def describe(series: EntitySeries) -> str:
-    """How a marketer names the entity: ``campaign 'X' on meta``."""
+    """How a marketer names the entity: ``campaign 'X' on Meta``."""
+    platform = platform_label(series.platform)
     if series.level == "platform":
-        return f"{series.platform}"
+        return platform
     if series.level == "account":
-        return f"account {series.account_id or '(no id)'} on {series.platform}"
+        return f"account {series.account_id or '(no id)'} on {platform}"
     if series.level == "ad_group":
         return f"ad group '{series.label}'"
-    return f"campaign '{series.campaign_name}' on {series.platform}"
+    return f"campaign '{series.campaign_name}' on {platform}"
 
 
 def _usual(series: EntitySeries, first: int) -> dict[str, float]:
@@ -176,14 +178,21 @@ def _scope(series: EntitySeries, workspace: str) -> list[str | None]:
 
 
 def _period(start: date, end: date) -> str:
+    """When, as the words that follow a verb: ``on 2026-11-19``, ``from ... to ...``.
+
+    >>> _period(date(2026, 11, 19), date(2026, 11, 20))
+    'from 2026-11-19 to 2026-11-20'
+    >>> _period(datetime(2025, 5, 24, 10), datetime(2025, 5, 24, 14))
+    'on 2025-05-24 from 10:00 to 15:00 UTC'
+    """
     if isinstance(start, datetime) and isinstance(end, datetime):
         last = end + timedelta(hours=1)
-        return (
-            f"{start:%Y-%m-%d %H:%M} to {last:%H:%M} UTC"
-            if start.date() == end.date()
-            else (f"{start:%Y-%m-%d %H:%M} to {last:%Y-%m-%d %H:%M} UTC")
-        )
-    return start.isoformat() if start == end else f"{start.isoformat()} to {end.isoformat()}"
+        if start.date() == last.date() or last == datetime.combine(
+            start.date() + timedelta(days=1), datetime.min.time()
+        ):
+            return f"on {start:%Y-%m-%d} from {start:%H:%M} to {last:%H:%M} UTC"
+        return f"from {start:%Y-%m-%d %H:%M} to {last:%Y-%m-%d %H:%M} UTC"
+    return f"on {start.isoformat()}" if start == end else f"from {start} to {end}"
 
 
 def _money(amount: float, currency: str) -> str:
