@@ -389,6 +389,13 @@ def test_anomaly_marker_and_list_open_the_explanation(open_page: Any, server: Li
         "Main driver": outage["driver"],
         "Triage": "data problem",
     }
+    # a band with no width (a series that never varied) is written as the one value
+    flat = [r for r in incidents if money(r["expected_low"]) == money(r["expected_high"])]
+    assert flat, "the demo plants an event on a constant TikTok series"
+    value = money(flat[0]["expected_low"])
+    texts = rows.all_inner_texts()
+    assert any(value in text for text in texts)
+    assert not [text for text in texts if f"{value} – {value}" in text]
     shot(page, "anomalies")
 
 

@@ -46,7 +46,7 @@ export function period(row, fmt) {
 }
 
 // The expected range, or the one value expected when the history never varied.
-function expectedRange(row, fmt) {
+export function expectedRange(row, fmt) {
   const low = fmt.measure(row.metric, row.expected_low);
   const high = fmt.measure(row.metric, row.expected_high);
   return low === high ? low : `${low} – ${high}`;

@@ -1,6 +1,6 @@
 // Anomalies: the incidents of the period, each with its expected range, driver, triage
 // label and explanation, and a chart of the metric with a marker per incident.
-import { entity, explain, loadAnomalies, markerText, metricLabel, summary, triageBadge } from "../anomaly.js";
+import { entity, expectedRange, explain, loadAnomalies, markerText, metricLabel, summary, triageBadge } from "../anomaly.js";
 import { drawLine } from "../charts.js";
 import { setupFilters } from "../filters.js";
 import { MEASURES } from "../format.js";
@@ -35,7 +35,7 @@ export async function start({ fmt }) {
       { key: "metric", label: "Metric", render: (r) => metricLabel(r.metric) },
       { key: "entity", label: "Where", render: entity, sort: entity },
       { key: "actual", label: "Actual", num: true, render: (r) => fmt.measure(r.metric, r.actual) },
-      { key: "expected_low", label: "Expected range", num: true, render: (r) => `${fmt.measure(r.metric, r.expected_low)} – ${fmt.measure(r.metric, r.expected_high)}` },
+      { key: "expected_low", label: "Expected range", num: true, render: (r) => expectedRange(r, fmt) },
       { key: "severity", label: "Severity", num: true, render: (r) => fmt.percent(r.severity) },
       { key: "money_at_stake", label: "Money at stake", num: true, render: (r) => fmt.money(r.money_at_stake) },
       { key: "triage", label: "Triage", render: (r) => triageBadge(r.triage) },
