@@ -341,7 +341,7 @@ def _speak_for(parent: Incident, below: list[Incident]) -> None:
         parent.triage, parent.kind = DATA_PROBLEM, worst.kind
         parent.explanation = (
             f"{len(problems)} parts of {describe(parent.series)} show {worst.kind} at once. "
-            f"The largest: {worst.explanation}"
+            f"The one with the most money at stake: {worst.explanation}"
         )
     elif len(below) > 1:
         parent.explanation += f" {len(below)} of its parts moved the same way."
