@@ -38,9 +38,7 @@ export function period(row, fmt) {
   const start = String(row.period_start || "");
   const end = String(row.period_end || start);
   if (MIDNIGHT.test(start) && MIDNIGHT.test(end)) {
-    const first = fmt.date(start.slice(0, 10));
-    const last = fmt.date(end.slice(0, 10));
-    return first === last ? first : `${first} – ${last}`;
+    return fmt.days(start.slice(0, 10), end.slice(0, 10));
   }
   return end !== start ? `${fmt.dateTime(start)} – ${fmt.dateTime(end)}` : fmt.dateTime(start);
 }

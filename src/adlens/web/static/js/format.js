@@ -85,6 +85,12 @@ export function formatter(me) {
       const value = new Date(String(text).length === 10 ? `${text}T00:00:00Z` : text);
       return Number.isNaN(value.getTime()) ? String(text) : dateOnly.format(value);
     },
+    // A span of days: one date when it is a single day.
+    days(start, end) {
+      const first = this.date(start);
+      const last = this.date(end);
+      return first === last ? first : `${first} – ${last}`;
+    },
     dateTime(text) {
       if (!text) return none;
       const value = new Date(text);

@@ -30,7 +30,7 @@ export async function start({ me, fmt }) {
       { key: "status", label: "Status" },
       { key: "rows_loaded", label: "Rows loaded", num: true, render: (r) => fmt.integer(r.rows_loaded) },
       { key: "rows_rejected", label: "Rejected", num: true, render: (r) => fmt.integer(r.rows_rejected) },
-      { key: "period_start", label: "Period", render: (r) => (r.period_start ? span(r.period_start, r.period_end, fmt) : "–") },
+      { key: "period_start", label: "Period", render: (r) => (r.period_start ? fmt.days(r.period_start, r.period_end) : "–") },
       { key: "quality_score", label: "Quality", num: true, render: (r) => scoreBadge(r.quality_score ?? (r.quality && r.quality.score)) },
       { key: "finished_at", label: "Loaded", render: (r) => fmt.dateTime(r.finished_at) },
     ];
@@ -219,17 +219,10 @@ function uploadReport(report, fmt) {
     "div",
     { class: "upload-report", id: "upload-report" },
     el("p", {}, el("strong", { text: `${baseName(report.file)}: ` }), `${platformLabel(report.platform)} → ${report.target_table}. `, loaded),
-    report.period_start ? el("p", { class: "muted", text: `Period ${span(report.period_start, report.period_end, fmt)}` }) : null,
+    report.period_start ? el("p", { class: "muted", text: `Period ${fmt.days(report.period_start, report.period_end)}` }) : null,
     qualityReport(report.quality, fmt),
     (report.first_rejects || []).length
       ? el("ul", {}, ...report.first_rejects.map((r) => el("li", { text: `line ${r.source_row ?? r.line ?? r.row}: ${r.reason}` })))
       : null,
   );
-}
-
-// A load's period: one date when it covers a single day.
-function span(start, end, fmt) {
-  const first = fmt.date(start);
-  const last = fmt.date(end);
-  return first === last ? first : `${first} – ${last}`;
 }
