@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -279,6 +280,20 @@ def test_help_shows_defaults_taken_from_the_environment(
     assert result.exit_code == 0, result.output
     for text in shown:
         assert text in result.output
+
+
+@pytest.mark.parametrize("command", [["ingest"], ["inspect"], ["query"], ["detect"], ["serve"]])
+def test_help_paragraphs_flow_as_prose(command: list[str]) -> None:
+    # The line breaks of a docstring are not the terminal's: kept, they left one word on
+    # its own line wherever a wrapped line met them ("... (Meta, ..., GA4)" / "is").
+    result = runner.invoke(app, [*command, "--help"], env={"COLUMNS": "80"})
+    assert result.exit_code == 0, result.output
+    description = result.output.split("Usage:", 1)[1].split("╭", 1)[0]
+    paragraphs = [p.splitlines() for p in re.split(r"\n\s*\n", description) if p.strip()][1:]
+    assert paragraphs, description
+    for lines in paragraphs:
+        # Every line but a paragraph's last is filled to near the terminal's width.
+        assert all(len(line.strip()) > 40 for line in lines[:-1]), description
 
 
 def test_narrow_terminal_wraps_text_cells_and_never_splits_a_number() -> None:

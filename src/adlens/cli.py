@@ -34,6 +34,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    rich_markup_mode="markdown",
 )
 fx_app = typer.Typer(help="Exchange rates used to convert spend to the reporting currency.")
 app.add_typer(fx_app, name="fx")

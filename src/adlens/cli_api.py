@@ -182,8 +182,11 @@ def serve(
         str, typer.Option(help="Proxies whose X-Forwarded-* headers are trusted.")
     ] = "127.0.0.1",
 ) -> None:
-    """Run the HTTP API (this process then owns the DuckDB file: other commands that
-    need it must go through the API or wait until the server stops)."""
+    """Run the HTTP API and the web dashboard.
+
+    This process then owns the DuckDB file: other commands that need it must go through
+    the API or wait until the server stops.
+    """
     import uvicorn
     from pydantic import ValidationError
 
