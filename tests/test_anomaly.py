@@ -101,7 +101,7 @@ def test_incidents_explain_what_happened_and_what_to_do(demo: Store) -> None:
     renamed = by_kind[("Summer Sale 2025 | Prospecting", "missing rows")]
     assert "loaded as 'summer sale 2025 | prospecting'" in renamed["explanation"]
     duplicate = by_kind[("summer_sale_2025_tt", "duplicate rows")]
-    assert duplicate["explanation"].startswith(f"{TIKTOK_DAILY} repeats 1 row(s)")
+    assert duplicate["explanation"].startswith(f"{TIKTOK_DAILY} repeats 1 row of campaign")
     assert duplicate["actual"] > duplicate["expected_high"] == duplicate["expected_low"]
     assert all(0 <= r["severity"] <= 1 for r in by_kind.values())
     # The money at stake orders the severity of these clear-cut incidents.

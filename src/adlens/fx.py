@@ -15,10 +15,10 @@ from datetime import date
 import duckdb
 
 from adlens.errors import AdlensError
-from adlens.ingest.quality import rows
 from adlens.query.rollups import rebuild_rollups
 from adlens.store import Store
 from adlens.store.db import bump_data_version, fetch_one
+from adlens.words import rows
 
 
 @dataclass

@@ -10,6 +10,7 @@ from datetime import date
 from typing import Any
 
 from adlens.store import Store
+from adlens.words import rows
 
 
 def duplicate_incidents(store: Store, workspace: str, since: date | None) -> list[dict[str, Any]]:
@@ -47,7 +48,7 @@ def duplicate_incidents(store: Store, workspace: str, since: date | None) -> lis
                 expected=stored,
                 money=repeated,
                 explanation=(
-                    f"{row['source_file']} repeats {row['repeats']} row(s) of campaign "
+                    f"{row['source_file']} repeats {rows(row['repeats'])} of campaign "
                     f"'{row['campaign_name']}' for {row['date']} identically (line "
                     f"{row['line']} = line {row['first_line']}). adlens loaded them once, so "
                     f"stored totals are right, but the export itself double counts "
@@ -88,7 +89,8 @@ def duplicate_incidents(store: Store, workspace: str, since: date | None) -> lis
                 money=row["extra_spend"],
                 end=row["last_day"],
                 explanation=(
-                    f"{row['rows']} row(s) of campaign '{row['campaign_name']}' are stored "
+                    f"{rows(row['rows'])} of campaign '{row['campaign_name']}' "
+                    f"{'is' if row['rows'] == 1 else 'are'} stored "
                     f"identically by loads {', '.join(map(str, loads))}: its totals count "
                     f"{row['extra_spend']:,.2f} of spend twice. Remove the overlapping load or "
                     "export non-overlapping periods."

@@ -25,6 +25,7 @@ from adlens.ingest import suggest
 from adlens.ingest.plan import Plan
 from adlens.ingest.report import IngestReport
 from adlens.store.db import fetch_one
+from adlens.words import rows
 
 WEIGHTS = {
     "validity": 0.30,
@@ -41,6 +42,22 @@ FRESH_DAYS, STALE_DAYS = 2, 90
 
 
 _MONEY = ("spend", "conversion_value", "revenue")
+# What an empty key field does to the numbers, and what to do about it.
+_MISSING_NUMBER = (
+    "the export left them empty ('' or '--'), and sums and ratios count them as 0; "
+    "if the platform recorded a value, export the report again with that column filled"
+)
+_MISSING_MEANS = {
+    "campaign_name": "they count in totals but under no campaign; export with the Campaign "
+    "column (or map one with --mapping)",
+    "currency": "their spend cannot be converted to the reporting currency and stays empty "
+    "(the exported amount is kept as spend_original); add a Currency column or `currency:` "
+    "in a mapping file",
+    "source": "GA4 puts them in no source; check the report's dimensions",
+    "medium": "their channel cannot be told apart; check the report's dimensions",
+    "campaign": "they count in totals but under no campaign; add the Session campaign "
+    "dimension to the report",
+}
 
 
 def totals_gaps(checks: list[dict[str, Any]]) -> str:
@@ -57,15 +74,6 @@ def totals_gaps(checks: list[dict[str, Any]]) -> str:
         else f"{c['measure']} {c['difference']:+,.2f}"
         for c in checks
     )
-
-
-def rows(count: int) -> str:
-    """``1 row``, ``2 rows``, ``1,204 rows``.
-
-    >>> rows(1), rows(1204)
-    ('1 row', '1,204 rows')
-    """
-    return f"{count:,} row" + ("" if count == 1 else "s")
 
 
 def score(
@@ -135,7 +143,8 @@ def score(
             add(
                 "completeness",
                 missing,
-                f"{missing:,} of {rows(loaded)} loaded have no {field.removesuffix('_original')}",
+                f"{missing:,} of {rows(loaded)} loaded have no {field.removesuffix('_original')}"
+                f": {_MISSING_MEANS.get(field, _MISSING_NUMBER)}",
             )
     completeness = 100.0 * sum(shares) / len(shares) if shares else 100.0
 

@@ -27,6 +27,7 @@ from rapidfuzz import fuzz, process
 from adlens.channels import classify
 from adlens.consolidate.names import words
 from adlens.utm import normalize_utm
+from adlens.words import rows
 
 CATEGORICAL = {
     "ad_performance": (
@@ -125,7 +126,7 @@ def near_duplicates(field: str, counts: list[tuple[str, int]]) -> list[dict[str,
 
 
 def _near(
-    field: str, value: str, target: str, rows: dict[str, int], confidence: float, why: str
+    field: str, value: str, target: str, counts: dict[str, int], confidence: float, why: str
 ) -> dict[str, Any]:
     return {
         "kind": "near_duplicate",
@@ -133,9 +134,9 @@ def _near(
         "value": value,
         "suggestion": target,
         "confidence": confidence,
-        "rows": rows[value],
-        "message": f"{field} '{value}' ({_rows(rows[value])}) {why} '{target}' "
-        f"({_rows(rows[target])}): write it as '{target}'?",
+        "rows": counts[value],
+        "message": f"{field} '{value}' ({rows(counts[value])}) {why} '{target}' "
+        f"({rows(counts[target])}): write it as '{target}'?",
     }
 
 
@@ -315,9 +316,5 @@ def utm_lint(
                 },
             )
     for item in found.values():
-        item["message"] = f"{item['message']} ({_rows(item['rows'])})"
+        item["message"] = f"{item['message']} ({rows(item['rows'])})"
     return sorted(found.values(), key=lambda item: (item["field"], str(item["value"])))
-
-
-def _rows(count: int) -> str:
-    return f"{count:,} row" + ("" if count == 1 else "s")
