@@ -311,7 +311,7 @@ def test_numbers_in_the_other_convention_are_read_and_reported(
     ]
     messages = [r["message"] for r in report.quality["recommendations"]]
     assert any(
-        "1 row have Cost like '1.234,56' in a file using '.' decimals" in m for m in messages
+        "1 row has Cost like '1.234,56' in a file using '.' decimals" in m for m in messages
     )
 
 
@@ -568,6 +568,6 @@ def test_exported_ratios_that_disagree_with_the_counts_are_reported(
     )
     report = ingest_file(store, path)
     messages = [r["message"] for r in report.quality["recommendations"]]
-    assert any(m.startswith("1 row have an exported CTR that does not match") for m in messages)
-    assert any(m.startswith("1 row have an exported CPC that does not match") for m in messages)
+    assert any(m.startswith("1 row has an exported CTR that does not match") for m in messages)
+    assert any(m.startswith("1 row has an exported CPC that does not match") for m in messages)
     assert report.rows_loaded == 3

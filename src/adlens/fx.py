@@ -18,7 +18,7 @@ from adlens.errors import AdlensError
 from adlens.query.rollups import rebuild_rollups
 from adlens.store import Store
 from adlens.store.db import bump_data_version, fetch_one
-from adlens.words import rows
+from adlens.words import have, rows
 
 
 @dataclass
@@ -91,7 +91,7 @@ def convert(
             continue
         if currency is None:
             warnings.append(
-                f"{rows(count)} have no currency: their spend is not converted to "
+                f"{rows(count)} {have(count)} no currency: their spend is not converted to "
                 f"{reporting_currency}; add a Currency column or `currency:` in a mapping"
             )
             continue
@@ -118,7 +118,8 @@ def convert(
         )[0]
         if missing:
             warnings.append(
-                f"{rows(missing)} in {currency} have no exchange rate to {reporting_currency}: "
+                f"{rows(missing)} in {currency} {have(missing)} no exchange rate to "
+                f"{reporting_currency}: "
                 "spend_original is kept and spend stays empty until a rate is set "
                 f"(`adlens fx set {currency} RATE`)"
             )

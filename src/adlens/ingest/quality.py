@@ -25,7 +25,7 @@ from adlens.ingest import suggest
 from adlens.ingest.plan import Plan
 from adlens.ingest.report import IngestReport
 from adlens.store.db import fetch_one
-from adlens.words import rows
+from adlens.words import have, rows
 
 WEIGHTS = {
     "validity": 0.30,
@@ -44,19 +44,19 @@ FRESH_DAYS, STALE_DAYS = 2, 90
 _MONEY = ("spend", "conversion_value", "revenue")
 # What an empty key field does to the numbers, and what to do about it.
 _MISSING_NUMBER = (
-    "the export left them empty ('' or '--'), and sums and ratios count them as 0; "
-    "if the platform recorded a value, export the report again with that column filled"
+    "empty cells ('' or '--') count as 0 in sums and ratios; if the platform recorded a "
+    "value, export the report again with that column filled"
 )
 _MISSING_MEANS = {
-    "campaign_name": "they count in totals but under no campaign; export with the Campaign "
-    "column (or map one with --mapping)",
-    "currency": "their spend cannot be converted to the reporting currency and stays empty "
-    "(the exported amount is kept as spend_original); add a Currency column or `currency:` "
-    "in a mapping file",
-    "source": "GA4 puts them in no source; check the report's dimensions",
-    "medium": "their channel cannot be told apart; check the report's dimensions",
-    "campaign": "they count in totals but under no campaign; add the Session campaign "
-    "dimension to the report",
+    "campaign_name": "such rows count in totals but under no campaign; export with the "
+    "Campaign column (or map one with --mapping)",
+    "currency": "spend without a currency cannot be converted to the reporting currency and "
+    "stays empty (the exported amount is kept as spend_original); add a Currency column or "
+    "`currency:` in a mapping file",
+    "source": "GA4 puts such sessions in no source; check the report's dimensions",
+    "medium": "the channel of such sessions cannot be told; check the report's dimensions",
+    "campaign": "such sessions count in totals but under no campaign; add the Session "
+    "campaign dimension to the report",
 }
 
 
@@ -125,7 +125,8 @@ def score(
         add(
             "validity",
             insane,
-            f"{rows(insane)} have more clicks than impressions, which no platform reports; "
+            f"{rows(insane)} {have(insane)} more clicks than impressions, which no platform "
+            "reports; "
             "check that the Clicks and Impressions columns are not swapped",
         )
     validity = 100.0 * (1 - (rejected + insane) / read)
@@ -143,7 +144,8 @@ def score(
             add(
                 "completeness",
                 missing,
-                f"{missing:,} of {rows(loaded)} loaded have no {field.removesuffix('_original')}"
+                f"{missing:,} of {rows(loaded)} loaded {have(missing)} no "
+                f"{field.removesuffix('_original')}"
                 f": {_MISSING_MEANS.get(field, _MISSING_NUMBER)}",
             )
     completeness = 100.0 * sum(shares) / len(shares) if shares else 100.0
@@ -196,7 +198,8 @@ def score(
             add(
                 "consistency",
                 int(count),
-                f"{rows(count)} have {plan.header(field)} like '{example}' in a file using "
+                f"{rows(count)} {have(count)} {plan.header(field)} like '{example}' in a file "
+                "using "
                 f"'{convention}' decimals: they were read as "
                 f"{'European' if convention == '.' else 'US'} numbers; check the export's "
                 "number format",
@@ -209,7 +212,8 @@ def score(
             add(
                 "consistency",
                 int(count),
-                f"{rows(count)} {where}have an exported {ratio.upper()} that does not match "
+                f"{rows(count)} {where}{have(count)} an exported {ratio.upper()} that does not "
+                "match "
                 "the counts in the same row; ratios are recomputed from sums, so check the counts",
             )
     if table == "ad_performance":
