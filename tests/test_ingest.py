@@ -283,6 +283,90 @@ def test_range_reports_are_never_spread_over_days(store: Store) -> None:
     assert report.rows_loaded == 2
 
 
+GOOGLE_WEEKS = """Campaign report
+"January 1, 2025 - January 19, 2025"
+Week,Campaign,Currency code,Impr.,Clicks,Cost
+2024-12-30,Brand,USD,"82,410","5,873","2,359.02"
+2025-01-06,Brand,USD,"81,987","5,851","2,365.93"
+2025-01-13,Brand,USD,"80,100","5,700","2,300.00"
+2025-13-13,Brand,USD,10,1,1.00
+Total: Account,--,USD,"244,507","17,425","7,025.95"
+"""
+
+
+def test_weekly_reports_load_each_row_as_its_week(store: Store, tmp_path: Path) -> None:
+    # Each row covers its week, cut to the report's period (it starts on a Wednesday);
+    # before, every row was a range row over the whole report.
+    report = ingest_file(store, write(tmp_path / "weeks.csv", GOOGLE_WEEKS))
+    rows = store.query(
+        "SELECT grain, date, period_start, period_end, spend FROM ad_performance ORDER BY 3"
+    )
+    assert [tuple(r.values()) for r in rows] == [
+        ("range", None, date(2025, 1, 1), date(2025, 1, 5), 2359.02),
+        ("range", None, date(2025, 1, 6), date(2025, 1, 12), 2365.93),
+        ("range", None, date(2025, 1, 13), date(2025, 1, 19), 2300.00),
+    ]
+    assert any("broken down by week" in w for w in report.warnings)
+    assert [(r["source_row"], r["reason"]) for r in report.first_rejects] == [
+        (7, "Week '2025-13-13' is not a date (YYYY-MM-DD)")
+    ]
+    # A query over the second week alone counts that week's row, and only it.
+    from adlens.query import run_query
+
+    week = run_query(
+        store,
+        {
+            "measures": ["spend"],
+            "timeDimensions": [{"dimension": "ts", "dateRange": ["2025-01-06", "2025-01-12"]}],
+        },
+    )
+    assert week.data == [{"spend": 2365.93}]
+
+
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [("January 2025", "February 2025"), ("2025-01", "2025-02"), ("2025-01-01", "2025-02-01")],
+)
+def test_monthly_reports_load_each_row_as_its_month(
+    store: Store, tmp_path: Path, first: str, second: str
+) -> None:
+    text = (
+        'Campaign report\n"January 1, 2025 - February 28, 2025"\n'
+        "Month,Campaign,Currency code,Impr.,Clicks,Cost\n"
+        f"{first},Brand,USD,121533,1402,1184.22\n{second},Brand,USD,122120,1410,1192.10\n"
+        "2025-01-15,Brand,USD,10,1,1.00\n"
+    )
+    report = ingest_file(store, write(tmp_path / "months.csv", text))
+    rows = store.query("SELECT period_start, period_end FROM ad_performance ORDER BY 1")
+    assert [tuple(r.values()) for r in rows] == [
+        (date(2025, 1, 1), date(2025, 1, 31)),
+        (date(2025, 2, 1), date(2025, 2, 28)),
+    ]
+    assert [r["reason"] for r in report.first_rejects] == [
+        "Month '2025-01-15' is not a month (2025-01, 2025-01-01 or January 2025)"
+    ]
+
+
+def test_microsoft_monthly_report_reads_first_days_in_either_order(
+    store: Store, tmp_path: Path
+) -> None:
+    # "2/1/2025" is the first of February, whatever the file's day order would say.
+    text = (
+        '"Report Name: Campaign performance"\n"Report Time: 1/1/2025, 2/28/2025"\n'
+        '"Report Aggregation: Monthly"\n"Rows: 2"\n\n'
+        '"Month","Campaign name","Impressions","Clicks","Spend","Currency code"\n'
+        '"1/1/2025","Brand - Bing","9,812","311","273.68","USD"\n'
+        '"2/1/2025","Brand - Bing","10,455","330","300.30","USD"\n'
+    )
+    report = ingest_file(store, write(tmp_path / "bing_months.csv", text))
+    assert report.detection["platform"] == "microsoft"
+    rows = store.query("SELECT period_start, period_end, spend FROM ad_performance ORDER BY 1")
+    assert [tuple(r.values()) for r in rows] == [
+        (date(2025, 1, 1), date(2025, 1, 31), 273.68),
+        (date(2025, 2, 1), date(2025, 2, 28), 300.30),
+    ]
+
+
 def test_day_order_is_decided_from_the_whole_file(store: Store, tmp_path: Path) -> None:
     # Every date in the first 256 KiB fits both orders; one near the end decides D/M.
     header = "Day,Campaign,Currency code,Impr.,Clicks,Cost"
@@ -310,9 +394,7 @@ def test_numbers_in_the_other_convention_are_read_and_reported(
         {"spend": 1234.56},
     ]
     messages = [r["message"] for r in report.quality["recommendations"]]
-    assert any(
-        "1 row has Cost like '1.234,56' in a file using '.' decimals" in m for m in messages
-    )
+    assert any("1 row has Cost like '1.234,56' in a file using '.' decimals" in m for m in messages)
 
 
 def test_clicks_above_impressions_are_flagged_not_dropped(store: Store, tmp_path: Path) -> None:

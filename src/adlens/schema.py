@@ -31,7 +31,11 @@ TIME_FIELDS = _fields(
     Field("hour", "text", "hour of day, 0-23 or '13:00' (hour grain, with date)"),
     Field("period_start", "date", "first day a range row covers"),
     Field("period_end", "date", "last day a range row covers"),
+    Field("week", "date", "first day of the week a row covers (weekly reports)"),
+    Field("month", "text", "month a row covers: 2025-01, 2025-01-01 or January 2025"),
 )
+# Time fields whose values are dates in the file's date format (read with one format per file).
+DATE_FIELDS = ("date", "period_start", "period_end", "week")
 
 FACT_FIELDS = _fields(
     *TIME_FIELDS.values(),

@@ -31,10 +31,11 @@ from adlens.ingest.values import (
     date_sql,
     hour_sql,
     literal,
+    month_sql,
     number_sql,
     plain_number_sql,
 )
-from adlens.schema import FACT_COLUMNS, FACT_FIELDS, SESSION_COLUMNS
+from adlens.schema import DATE_FIELDS, FACT_COLUMNS, FACT_FIELDS, SESSION_COLUMNS
 
 MEASURES = {
     "ad_performance": ("spend", "impressions", "clicks", "conversions", "conversion_value"),
@@ -42,7 +43,7 @@ MEASURES = {
 }
 COUNTS = frozenset({"impressions", "clicks", "sessions", "engaged_sessions", "users"})
 NON_NEGATIVE = frozenset(MEASURES["ad_performance"] + MEASURES["sessions"])
-DATES = ("date", "period_start", "period_end")
+NOT_A_MONTH = "' is not a month (2025-01, 2025-01-01 or January 2025)"
 _CONVERSION_RESULT = "purchase|lead|conversion|registration|complete_payment|checkout"
 _UTM = tuple(name for name in FACT_FIELDS if name.startswith("utm_"))
 # Text fields stored as exported (UTMs also come from URLs; hour, url and the campaign type
@@ -94,9 +95,11 @@ def clean_query(
         values.append(f"{value} AS f_{name}")
     fmt = plan.date_format
     formats = fmt.formats if fmt else ["%Y-%m-%d"]
-    for name in DATES:
+    for name in DATE_FIELDS:
         if plan.column(name):
             values.append(f"{date_sql(str(plan.column(name)), formats)} AS f_{name}")
+    if plan.column("month"):
+        values.append(f"{month_sql(str(plan.column('month')), formats)} AS f_month")
     if _day_index(plan):
         start = literal(str(plan.period.start))  # type: ignore[union-attr]
         index = f"try_cast({plan.column('day_index')} AS INTEGER)"
@@ -306,7 +309,7 @@ def _reasons(plan: Plan, numbers: list[str], width: int) -> tuple[list[str], str
     suspect: list[str] = []
     shown = plan.date_format.display if plan.date_format else "YYYY-MM-DD"
     not_date = f"' is not a date ({shown})"
-    for name in DATES:
+    for name in DATE_FIELDS:
         column = plan.column(name)
         if column is None:
             continue
@@ -316,6 +319,15 @@ def _reasons(plan: Plan, numbers: list[str], width: int) -> tuple[list[str], str
             f"CASE WHEN {column} IS NULL THEN {literal(header + ' is empty')} "
             f"WHEN f_{name} IS NULL THEN {literal(header + ' ')} || '''' || {column} "
             f"|| {literal(not_date)} END"
+        )
+    month = plan.column("month")
+    if month:
+        header = plan.header("month")
+        suspect.append("f_month IS NULL")
+        reasons.append(
+            f"CASE WHEN {month} IS NULL THEN {literal(header + ' is empty')} "
+            f"WHEN f_month IS NULL THEN {literal(header + ' ')} || '''' || {month} "
+            f"|| {literal(NOT_A_MONTH)} END"
         )
     for name in numbers:
         column, header = plan.column(name), plan.header(name)
@@ -488,6 +500,16 @@ def _time_columns(plan: Plan) -> tuple[str, str, str, str]:
         grain = "CASE WHEN f_period_start = f_period_end THEN 'day' ELSE 'range' END"
         return "f_period_start", grain, "f_period_start", "f_period_end"
     period = plan.period
+    if plan.column("week") or plan.column("month"):
+        # A weekly or monthly row covers its week or month, cut to the report's period
+        # (a report's first and last weeks or months are often partial).
+        week = bool(plan.column("week"))
+        first, last = ("f_week", "f_week + 6") if week else ("f_month", "last_day(f_month)")
+        if period and period.start and period.end:
+            first = f"greatest({first}, DATE {literal(str(period.start))})"
+            last = f"least({last}, DATE {literal(str(period.end))})"
+        grain = f"CASE WHEN {first} = {last} THEN 'day' ELSE 'range' END"
+        return first, grain, first, last
     if period and period.start and period.end:
         start, end = literal(str(period.start)), literal(str(period.end))
         grain = "'day'" if period.start == period.end else "'range'"

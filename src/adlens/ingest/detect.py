@@ -15,6 +15,7 @@ from adlens.ingest.platforms import registry
 from adlens.ingest.platforms.base import Adapter, split_currency
 from adlens.ingest.source import TextFile
 from adlens.ingest.values import DateFormat, infer_date_format, infer_decimal
+from adlens.schema import DATE_FIELDS
 
 MIN_SCORE = 4.0
 ROWS_READER_MAX_BYTES = 64 << 20
@@ -119,7 +120,14 @@ def _plan(path: Path, layout: Layout, head: list[str], mapping: Mapping | None) 
         layout=layout,
         expected_rows=_stated_rows(layout.preamble),
     )
-    if not any(k in mapped for k in ("date", "period_start", "day_index")):
+    segment = next((k for k in ("week", "month") if k in mapped), None)
+    if segment and not any(k in mapped for k in ("date", "period_start", "day_index")):
+        plan.notes.append(
+            f"the report is broken down by {segment}: each row loads as a range row for its "
+            f"{segment} (cut to the report's period), counted in totals whose range covers it "
+            "and never spread over days; re-export with a Day segment for daily series"
+        )
+    elif not any(k in mapped for k in ("date", "period_start", "day_index")):
         if plan.period is None or plan.period.unbounded:
             what = plan.period.text if plan.period else "no dates at all"
             plan.notes.append(
@@ -169,7 +177,7 @@ def _date_format(
 ) -> DateFormat | None:
     if mapping and mapping.date_format:
         return DateFormat([mapping.date_format])
-    values = _values(sample, mapped, ["date", "period_start", "period_end"])
+    values = _values(sample, mapped, list(DATE_FIELDS))
     return infer_date_format(values, day_first=adapter.day_first)
 
 

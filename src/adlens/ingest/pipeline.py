@@ -45,7 +45,7 @@ from adlens.ingest.report import IngestReport
 from adlens.ingest.source import TextFile, blank_lines, open_source, read_lines
 from adlens.ingest.values import settle_date_order
 from adlens.query.rollups import finer_than_groups, refresh_rollups
-from adlens.schema import FACT_COLUMNS, SESSION_COLUMNS
+from adlens.schema import DATE_FIELDS, FACT_COLUMNS, SESSION_COLUMNS
 from adlens.settings import Settings, get_settings
 from adlens.store import Store
 from adlens.store.db import bump_data_version, connect, fetch_one
@@ -494,7 +494,7 @@ def _settle_date_order(
     fmt = plan.date_format
     if not fmt or not fmt.ambiguous or rows is not None:
         return
-    columns = [plan.column(n) for n in ("date", "period_start", "period_end") if plan.column(n)]
+    columns = [plan.column(n) for n in DATE_FIELDS if plan.column(n)]
     parts = [
         f"max(try_cast(regexp_extract({column}, '^(\\d+)\\D(\\d+)', {position}) AS INTEGER))"
         for position in (1, 2)

@@ -95,6 +95,29 @@ def date_sql(value: str, formats: list[str]) -> str:
     return f"CAST(try_strptime({head}, [{listed}]) AS DATE)"
 
 
+_MONTHS = ("%Y-%m", "%Y/%m", "%B %Y", "%b %Y")
+_FIRST_DAYS = ("%Y-%m-%d", "%Y/%m/%d", "%m/%d/%Y", "%d/%m/%Y", "%d.%m.%Y")
+
+
+def month_sql(value: str, formats: list[str]) -> str:
+    """SQL parsing a cleaned cell into the first day of its month (NULL: not a month).
+
+    Months come as ``2025-01``, ``2025/01``, ``January 2025``, ``Jan 2025``, or as the
+    month's first day (``2025-01-01``, ``1/1/2025``), which is how Google Ads and Microsoft
+    Advertising write them. A date is read in whichever order makes it a first day, so
+    ``2/1/2025`` is February whatever the file's day order; a day other than the first is
+    not a month.
+    """
+    cleaned = f"trim({value})"
+    months = ", ".join(literal(f) for f in _MONTHS)
+    firsts = [
+        f"CASE WHEN day(try_strptime({cleaned}, {literal(f)})) = 1 "
+        f"THEN try_strptime({cleaned}, {literal(f)}) END"
+        for f in dict.fromkeys([*formats, *_FIRST_DAYS])
+    ]
+    return f"CAST(coalesce(try_strptime({cleaned}, [{months}]), {', '.join(firsts)}) AS DATE)"
+
+
 def hour_sql(value: str) -> str:
     """Hour of day 0-23 from ``13``, ``13:00`` or Meta's ``13:00:00 - 13:59:59``."""
     hour = f"try_cast(regexp_extract({value}, '^(\\d{{1,2}})', 1) AS INTEGER)"

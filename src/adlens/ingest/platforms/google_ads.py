@@ -9,6 +9,8 @@ GOOGLE_ADS = registry.register(
         fields={
             "date": ("Day", "Date", "Tag", "Jour", "Día"),
             "hour": ("Hour of day", "Hour", "Tageszeit (Stunde)", "Heure de la journée"),
+            "week": ("Week", "Week (Mon - Sun)", "Week (Sun - Sat)", "Woche", "Semaine", "Semana"),
+            "month": ("Month", "Monat", "Mois", "Mes"),
             "account_id": ("Customer ID", "Account ID", "Kundennummer", "ID client"),
             "account_name": ("Account", "Account name", "Konto", "Compte"),
             "campaign_id": ("Campaign ID", "Kampagnen-ID", "ID de la campagne"),
