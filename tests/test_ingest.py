@@ -367,6 +367,37 @@ def test_microsoft_monthly_report_reads_first_days_in_either_order(
     ]
 
 
+@pytest.mark.parametrize(
+    ("aggregation", "periods"),
+    [
+        (
+            "Weekly",
+            [(date(2025, 1, 6), date(2025, 1, 12)), (date(2025, 1, 13), date(2025, 1, 19))],
+        ),
+        # A yearly report's TimePeriod is a year: both rows take the report's period.
+        ("Yearly", [(date(2025, 1, 6), date(2025, 1, 19))] * 2),
+    ],
+)
+def test_microsoft_time_period_follows_the_stated_aggregation(
+    store: Store, tmp_path: Path, aggregation: str, periods: list[tuple[date, date]]
+) -> None:
+    # "TimePeriod" is a day in a daily report; read as one here, a week's spend would
+    # have landed on its Monday.
+    text = (
+        '"Report Name: Campaign performance"\n"Report Time: 1/6/2025, 1/19/2025"\n'
+        f'"Report Aggregation: {aggregation}"\n"Rows: 2"\n\n'
+        '"TimePeriod","Campaign name","Impressions","Clicks","Spend","Currency code"\n'
+        '"1/6/2025","Brand - Bing","9,812","311","273.68","USD"\n'
+        '"1/13/2025","Summer - Bing","10,455","330","300.30","USD"\n'
+    )
+    ingest_file(store, write(tmp_path / "bing.csv", text))
+    rows = store.query(
+        "SELECT grain, date, period_start, period_end FROM ad_performance ORDER BY source_row"
+    )
+    assert [(r["grain"], r["date"]) for r in rows] == [("range", None)] * 2
+    assert [(r["period_start"], r["period_end"]) for r in rows] == periods
+
+
 def test_day_order_is_decided_from_the_whole_file(store: Store, tmp_path: Path) -> None:
     # Every date in the first 256 KiB fits both orders; one near the end decides D/M.
     header = "Day,Campaign,Currency code,Impr.,Clicks,Cost"

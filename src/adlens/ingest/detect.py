@@ -20,6 +20,21 @@ from adlens.schema import DATE_FIELDS
 MIN_SCORE = 4.0
 ROWS_READER_MAX_BYTES = 64 << 20
 _ROWS = re.compile(r"^\"?(?:Rows|Zeilen|Lignes):\s*([\d,.]+)\"?$", re.I)
+# Microsoft Advertising states its aggregation; with it, a "TimePeriod" column holds each
+# row's week or month (its first day), not a day.
+_AGGREGATION = re.compile(
+    r"^\"?(?:Report Aggregation|Berichtsaggregation|Agrégation du rapport):\s*"
+    r"(Weekly|Monthly|Yearly|Wöchentlich|Monatlich|Jährlich|Hebdomadaire|Mensuel|Annuel)",
+    re.I,
+)
+_SEGMENTS = {
+    "weekly": "week",
+    "wöchentlich": "week",
+    "hebdomadaire": "week",
+    "monthly": "month",
+    "monatlich": "month",
+    "mensuel": "month",
+}
 _TIMEZONE = re.compile(r"(?:Time ?Zone|Zeitzone|Fuseau horaire):\s*(.+?)\"?$", re.I)
 
 
@@ -80,6 +95,7 @@ def _plan(path: Path, layout: Layout, head: list[str], mapping: Mapping | None) 
     headers = layout.headers
     adapter, confidence, runner_up = _choose_adapter(headers, layout.preamble, mapping)
     mapped = adapter.map_headers(headers)
+    _apply_aggregation(mapped, layout.preamble)
     if mapping:
         missing = missing_columns(mapping, headers)
         if missing:
@@ -199,6 +215,23 @@ def _timezone(layout: Layout, headers: list[str]) -> str | None:
     if any("(in utc)" in h.lower() for h in headers):
         return "UTC"
     return None
+
+
+def _apply_aggregation(mapped: dict[str, int], preamble: list[str]) -> None:
+    """A date column of a weekly or monthly report holds weeks or months: map it so.
+
+    A yearly report's dates are years: its rows take the report's period instead.
+    """
+    if "date" not in mapped or "week" in mapped or "month" in mapped:
+        return
+    for line in preamble:
+        match = _AGGREGATION.match(line.strip())
+        if match:
+            segment = _SEGMENTS.get(match.group(1).lower())
+            column = mapped.pop("date")
+            if segment:
+                mapped[segment] = column
+            return
 
 
 def _stated_rows(preamble: list[str]) -> int | None:
