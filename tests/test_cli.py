@@ -86,13 +86,15 @@ def test_inspect_explains_detection(tmp_path: Path) -> None:
         "Microsoft Advertising",
         "header line",
         "11",
-        "footer lines",
-        "[16]",
+        "runner up",
         "Gregorian date → date",
         "Spend → spend",
         "Summer Sale 2025 - Bing",
     ):
         assert expected in out
+    # Facts read as text, not as Python lists and dicts.
+    assert re.search(r"footer lines\s+16\s", out)
+    assert "['" not in out and "{'" not in out
     code, out, _ = run("inspect", str(EXPORTS / "meta_ads_range_fr.csv"), "--json")
     info = json.loads(out)
     assert (info["delimiter"], info["decimal_mark"], info["currency"], info["sep_line"]) == (

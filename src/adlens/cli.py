@@ -21,6 +21,7 @@ import typer
 from rich import box
 from rich.console import Console, ConsoleOptions, RenderResult
 from rich.table import Table
+from rich.text import Text
 
 from adlens import __version__
 from adlens.demo_data import MIN_DAYS
@@ -305,7 +306,8 @@ def inspect(
         value = info.get(key)
         if value in (None, [], False) and key not in ("confidence",):
             continue
-        table.add_row(key.replace("_", " "), repr(value) if key == "delimiter" else str(value))
+        label = "platform" if key == "platform_title" else key.replace("_", " ")
+        table.add_row(label, Text(_inspected(key, value, info)))
     out.print(f"[bold]{info['file']}[/]", markup=True)
     out.print(table)
     out.print("[bold]columns[/]", markup=True)
@@ -316,6 +318,29 @@ def inspect(
     for row in info["preview"]:
         shown = [f"{k}={v}" for k, v in row.items() if v is not None and k not in _PREVIEW_SKIP]
         out.print(f"  line {row['source_row']}: " + " · ".join(shown), markup=False)
+
+
+def _inspected(key: str, value: Any, info: dict[str, Any]) -> str:
+    """One detection fact of ``inspect`` as a person reads it (``--json`` keeps the data)."""
+    from adlens.schema import platform_label
+
+    if key == "delimiter":
+        return {"\t": "TAB", " ": "space"}.get(value, repr(value))
+    if key == "confidence":
+        return f"{value:.2f}"
+    if key == "runner_up":  # confidence is the winner's share of the two best scores
+        return f"{platform_label(value[0])} ({1 - info['confidence']:.2f})"
+    if key == "period":
+        if value.get("start") and value.get("end"):
+            return f"{value['start']} → {value['end']} (from '{value['text']}')"
+        return f"unknown (the title says '{value['text']}')"
+    if key == "preamble_lines":
+        return "\n".join(value)
+    if key == "notes":
+        return "\n".join(f"• {note}" for note in value)
+    if isinstance(value, list):
+        return ", ".join(str(item) for item in value)
+    return str(value)
 
 
 _PREVIEW_SKIP = {
