@@ -50,6 +50,32 @@ def test_the_duplicate_row_loads_once(store: Store, demo_files: dict[str, Path])
     assert report.quality["dimensions"]["uniqueness"] < 100.0
 
 
+def test_rows_of_a_breakdown_equal_in_every_stored_value_all_load(
+    store: Store, tmp_path: Path
+) -> None:
+    # Age and Gender are read by no field: the first two rows differ only there, so they
+    # are two rows of the export, not one row twice. The last line does repeat line 4.
+    header = (
+        "Day,Campaign name,Ad name,Age,Gender,Amount spent (USD),Impressions,Link clicks,"
+        "Reporting starts,Reporting ends"
+    )
+    rows_text = [
+        "2025-01-01,Summer,Carousel A,18-24,female,0.52,14,0,2025-01-01,2025-01-01",
+        "2025-01-01,Summer,Carousel A,25-34,female,0.52,14,0,2025-01-01,2025-01-01",
+        "2025-01-01,Summer,Carousel A,25-34,male,3.10,90,2,2025-01-01,2025-01-01",
+        "2025-01-01,Summer,Carousel A,25-34,male,3.10,90,2,2025-01-01,2025-01-01",
+    ]
+    path = tmp_path / "meta_age_gender.csv"
+    path.write_text("\n".join([header, *rows_text]) + "\n")
+    report = ingest_file(store, path, today=END)
+    assert (report.rows_loaded, report.rows_rejected) == (3, 1)
+    assert [(r["source_row"], r["reason"]) for r in report.first_rejects] == [
+        (5, "exact duplicate of line 4 (loaded once)")
+    ]
+    total = store.query("SELECT round(sum(spend), 2) AS spend FROM ad_performance")
+    assert total == [{"spend": 4.14}]
+
+
 def test_the_two_spellings_are_named(store: Store, demo_files: dict[str, Path]) -> None:
     report = ingest_file(store, demo_files["meta_ads_daily.csv"], today=END)
     assert any(

@@ -33,24 +33,15 @@ def drop_exact_duplicates(
     target: str,
     ingest_id: int,
     workspace: str,
+    duplicates: list[tuple[int, int]],
     read_lines: Callable[[list[int]], dict[int, str]],
 ) -> int:
     """Move rows repeated within one file to ``rejects`` (the first one stays loaded).
 
-    ``read_lines`` fetches the repeated lines' text from the file for the rejects. The
-    pipeline calls it only when its profile of the staged file found repeats.
+    ``duplicates`` are (line, line it repeats) pairs, found by the pipeline in the staged
+    file (where the cells no field reads are still known); ``read_lines`` fetches the
+    repeated lines' text from the file for the rejects.
     """
-    columns = business_columns(target)
-    duplicates = con.execute(
-        f"""
-        SELECT source_row, first_row FROM (
-            SELECT source_row, min(source_row) OVER (PARTITION BY {", ".join(columns)})
-                AS first_row
-            FROM {target} WHERE ingest_id = ?
-        ) WHERE source_row <> first_row ORDER BY source_row
-        """,
-        [ingest_id],
-    ).fetchall()
     text = read_lines([line for line, _ in duplicates[:MAX_RAW_LINES]])
     source_file = fetch_one(
         con, f"SELECT any_value(source_file) FROM {target} WHERE ingest_id = ?", [ingest_id]

@@ -43,6 +43,7 @@ MEASURES = {
 }
 COUNTS = frozenset({"impressions", "clicks", "sessions", "engaged_sessions", "users"})
 NON_NEGATIVE = frozenset(MEASURES["ad_performance"] + MEASURES["sessions"])
+EXTRA = "_extra"  # staged: hash of the cells no field reads (see ``unmapped_cells``)
 NOT_A_MONTH = "' is not a month (2025-01, 2025-01-01 or January 2025)"
 _CONVERSION_RESULT = "purchase|lead|conversion|registration|complete_payment|checkout"
 _UTM = tuple(name for name in FACT_FIELDS if name.startswith("utm_"))
@@ -122,6 +123,9 @@ def clean_query(
     cells = ", ".join(quoted)
     raw_text = f"rtrim(array_to_string([{cells}], {literal(delimiter)}), {literal(delimiter)})"
     checks = _checks(plan, numbers)
+    unread = unmapped_cells(plan)
+    if staged and unread:
+        checks += f",\n    hash({', '.join(unread)}) AS {EXTRA}"
     if plan.target == "ad_performance" and plan.column("campaign_type"):
         checks += f",\n    {plan.column('campaign_type')} AS _campaign_type"
     return f"""
@@ -224,6 +228,16 @@ def _cells(plan: Plan, raw: list[str]) -> list[str]:
     """
     mapped = {f"c{i}" for i in plan.mapping.values()}
     return [f"{cell(c) if c in mapped else c} AS {c}, {c} AS r{c[1:]}" for c in raw]
+
+
+def unmapped_cells(plan: Plan) -> list[str]:
+    """The raw cells (``r3``) of header columns no field reads: Age, Placement, Status...
+
+    Rows equal in every stored value but not in these (a Meta report broken down by age
+    and gender) are different rows of the export, not repeats.
+    """
+    mapped = set(plan.mapping.values())
+    return [f"r{i}" for i in range(len(plan.headers)) if i not in mapped]
 
 
 def _csv_cell(column: str, delimiter: str) -> str:

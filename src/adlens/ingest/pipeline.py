@@ -29,12 +29,14 @@ from adlens.errors import UnreadableFileError
 from adlens.ingest import channel, checks, quality, restate
 from adlens.ingest.checks import LINEAGE
 from adlens.ingest.clean import (
+    EXTRA,
     MEASURES,
     Lineage,
     clean_query,
     copied_outputs,
     profile_aggregates,
     ratio_sample_query,
+    unmapped_cells,
     without_ratios,
 )
 from adlens.ingest.detect import Rows, detect
@@ -248,7 +250,12 @@ class Load:
             duplicates = 0
             if profile["_repeated"]:
                 duplicates = checks.drop_exact_duplicates(
-                    con, plan.target, ingest_id, self.workspace, self._read_lines
+                    con,
+                    plan.target,
+                    ingest_id,
+                    self.workspace,
+                    self._repeats(line, staged),
+                    self._read_lines,
                 )
             report.ingest_id = ingest_id
             report.rows_loaded = loaded - duplicates
@@ -350,6 +357,18 @@ class Load:
             f"FROM (SELECT *, rowid AS _rid FROM {STAGE}) ASOF LEFT JOIN {SKIPS} "
             f"ON {first} + _rid >= from_line",
         )
+
+    def _repeats(self, line: str, staged: str) -> list[tuple[int, int]]:
+        """(line, first line) of each loaded row that repeats an earlier row of the file."""
+        key = ", ".join(repeat_key(self.staged_plan, self.lineage))
+        return [
+            (int(r[0]), int(r[1]))
+            for r in self.con.execute(
+                f"SELECT _line, _first FROM (SELECT {line} AS _line, min({line}) OVER "
+                f"(PARTITION BY {key}) AS _first {staged} WHERE _reason IS NULL AND NOT _blank) "
+                "WHERE _line <> _first ORDER BY _line"
+            ).fetchall()
+        ]
 
     def _read_lines(self, numbers: list[int]) -> dict[int, str]:
         if self.rows is None:
@@ -477,14 +496,23 @@ def _profile(con: duckdb.DuckDBPyConnection, plan: Plan, lineage: Lineage) -> di
     cur = con.execute(f"SELECT {', '.join(parts)} FROM {STAGE}")
     names = [d[0] for d in cur.description]
     profile = dict(zip(names, cur.fetchall()[0], strict=True))
-    # Exact repeats within the file, by every stored value (constants aside).
-    business = [c for c in stored if c not in LINEAGE and c not in copied_outputs(plan, lineage)]
+    # Exact repeats within the file: every stored value (constants aside) and every cell
+    # no field reads.
+    business = repeat_key(plan, lineage)
     profile["_repeated"] = fetch_one(
         con,
         f"SELECT count(*) FROM (SELECT hash({', '.join(business)}) AS h FROM {STAGE} "
         "WHERE _reason IS NULL AND NOT _blank GROUP BY h HAVING count(*) > 1)",
     )[0]
     return profile
+
+
+def repeat_key(plan: Plan, lineage: Lineage) -> list[str]:
+    """Staged columns equal on two rows exactly when the file repeats a row."""
+    stored = FACT_COLUMNS if plan.target == "ad_performance" else SESSION_COLUMNS
+    copied = copied_outputs(plan, lineage)
+    key = [c for c in stored if c not in LINEAGE and c not in copied]
+    return [*key, EXTRA] if unmapped_cells(plan) else key
 
 
 def _settle_date_order(
