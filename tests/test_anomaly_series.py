@@ -98,6 +98,18 @@ def test_detect_csv_writes_every_row_with_its_score(tmp_path: Path) -> None:
     assert all(0 <= float(r["anomaly_score"]) <= 1 for r in rows)
 
 
+def test_scored_csv_passes_text_through_inert(tmp_path: Path) -> None:
+    source = write(
+        tmp_path / "kpi.csv",
+        "day,spend,note\n2025-01-01,10,=cmd|' /C calc'!A0\n2025-01-02,11,-5\n2025-01-03,12,ok\n",
+    )
+    out = tmp_path / "scored.csv"
+    detect_csv(source, "day", "spend", out)
+    with out.open() as handle:
+        notes = [r["note"] for r in csv.DictReader(handle)]
+    assert notes == ["'=cmd|' /C calc'!A0", "-5", "ok"]
+
+
 def test_the_cli_scores_a_csv_online(tmp_path: Path) -> None:
     seconds, values = hourly_series()
     text = "ts,clicks\n" + "".join(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import json
 import re
 import subprocess
@@ -198,6 +199,27 @@ def test_compact_command(tmp_path: Path) -> None:
         "rollup_events_minute": 0,
         "rollup_events_minute_platform": 0,
     }
+
+
+def test_query_csv_never_writes_a_live_formula(tmp_path: Path) -> None:
+    # Campaign names are whatever people typed into the ad platform; a spreadsheet opening
+    # the CSV would run this one.
+    db = str(tmp_path / "x.duckdb")
+    export = write(
+        tmp_path / "formula.csv",
+        "Day,Campaign,Currency code,Impr.,Clicks,Cost\n"
+        '2025-01-01,"=HYPERLINK(""http://x"",""Brand"")",USD,10,1,1.50\n'
+        "2025-01-01,-Brand,USD,10,1,0.50\n",
+    )
+    assert run("ingest", str(export), "--db", db)[0] == 0
+    cube = {"measures": ["spend"], "dimensions": ["campaign_name"], "order": {"spend": "desc"}}
+    code, out, _ = run("query", json.dumps(cube), "--db", db, "--format", "csv")
+    assert code == 0
+    assert list(csv.reader(out.splitlines())) == [
+        ["campaign_name", "spend"],
+        ['\'=HYPERLINK("http://x","Brand")', "1.5"],
+        ["'-Brand", "0.5"],
+    ]
 
 
 def test_query_command_in_every_format(tmp_path: Path) -> None:

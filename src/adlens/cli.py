@@ -674,9 +674,11 @@ def query(
     elif output == "csv":
         import csv
 
+        from adlens.core.spreadsheet import safe_cell
+
         writer = csv.DictWriter(sys.stdout, fieldnames=list(rows[0]) if rows else [])
         writer.writeheader()
-        writer.writerows(rows)
+        writer.writerows({k: safe_cell(v) for k, v in row.items()} for row in rows)
     else:
         table = _table(*(rows[0] if rows else ["(no rows)"]))
         for row in rows:

@@ -20,6 +20,7 @@ import numpy as np
 import numpy.typing as npt
 
 from adlens.anomaly.baseline import THRESHOLD, Floats, score_series
+from adlens.core.spreadsheet import safe_cell_sql
 from adlens.errors import MappingError, UnreadableFileError
 from adlens.store.db import connect
 
@@ -130,8 +131,16 @@ def detect_csv(
         "_scores",
         _arrow(scores),
     )
+    # The file's own columns go back out as read, text made inert for spreadsheets.
+    kept = [
+        f"{safe_cell_sql('series.' + _quote(name))} AS {_quote(name)}"
+        if kind == "VARCHAR"
+        else f"series.{_quote(name)}"
+        for name, kind, *_ in con.execute("DESCRIBE series").fetchall()
+        if name != "_row"
+    ]
     con.execute(
-        "COPY (SELECT series.* EXCLUDE (_row), round(s.anomaly_score, 6) AS anomaly_score, "
+        f"COPY (SELECT {', '.join(kept)}, round(s.anomaly_score, 6) AS anomaly_score, "
         "s.is_anomaly, s.expected, s.expected_low, s.expected_high FROM series "
         "JOIN _scores s ON s._row = series._row ORDER BY series._row) TO ? (HEADER, DELIMITER ',')",
         [str(out)],

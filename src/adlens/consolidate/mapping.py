@@ -21,6 +21,7 @@ from typing import Any
 import duckdb
 
 from adlens.consolidate.names import Reduced, display_name, numbers, reduce_name, similar_core
+from adlens.core.spreadsheet import restore_cell, safe_cell
 from adlens.errors import CampaignMapError
 from adlens.schema import PLATFORMS
 from adlens.store import Store
@@ -29,7 +30,6 @@ from adlens.utm import normalize_utm
 COLUMNS = ("platform", "campaign_name", "canonical_campaign", "confidence", "method", "updated_at")
 CSV_COLUMNS = ("platform", "campaign_name", "canonical_campaign", "confidence", "method")
 # Spreadsheets run a cell starting with these as a formula: exported with a leading quote.
-_FORMULA_START = ("=", "+", "-", "@")
 # Raw campaign names with their row count, of the store or of one ingest (GA4's
 # "(not set)" and "(organic)" are not campaigns).
 _NAMES = """
@@ -269,7 +269,7 @@ def export_csv(store: Store, workspace: str, path: Path) -> int:
             writer = csv.writer(fh)
             writer.writerow(CSV_COLUMNS)
             for row in rows:
-                writer.writerow([_cell(row[c]) for c in CSV_COLUMNS])
+                writer.writerow([safe_cell(row[c]) for c in CSV_COLUMNS])
     except OSError as exc:
         raise CampaignMapError(
             f"{path}: cannot be written ({exc.strerror})",
@@ -308,8 +308,8 @@ def import_csv(store: Store, workspace: str, path: Path) -> int:
     with store.transaction() as con:
         for line, record in enumerate(records, start=2):
             platform = (record.get("platform") or "").strip()
-            name = _uncell(record.get("campaign_name") or "")
-            canonical = " ".join(_uncell(record.get("canonical_campaign") or "").split())
+            name = restore_cell(record.get("campaign_name") or "")
+            canonical = " ".join(restore_cell(record.get("canonical_campaign") or "").split())
             method = (record.get("method") or "").strip().lower()
             stored = current.get((platform, name))
             if not canonical:
@@ -370,15 +370,3 @@ def _rows(con: duckdb.DuckDBPyConnection, workspace: str) -> list[dict[str, Any]
     return [
         {"workspace": workspace} | dict(zip(COLUMNS, row, strict=True)) for row in cur.fetchall()
     ]
-
-
-def _cell(value: Any) -> Any:
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
-        return "'" + value
-    return value
-
-
-def _uncell(value: str) -> str:
-    if value.startswith("'") and value[1:2] in _FORMULA_START:
-        return value[1:]
-    return value

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import re
 import shutil
@@ -23,6 +21,7 @@ from adlens.api.problems import responses
 from adlens.api.services import Services
 from adlens.appdb.accounts import Principal
 from adlens.core.errors import InvalidInputError
+from adlens.core.spreadsheet import safe_cell, safe_line
 from adlens.errors import NotFoundError
 from adlens.events import append_events
 from adlens.ingest import ingest_file
@@ -31,7 +30,6 @@ from adlens.ingest.rows import ingest_rows
 router = APIRouter(tags=["data"])
 Uploader = Annotated[Principal, Depends(Require("upload", "upload"))]
 Reader = Annotated[Principal, Depends(Require("read"))]
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 SAFE_NAME = re.compile(r"[^A-Za-z0-9._ -]+")
 SUFFIXES = (".csv", ".tsv", ".txt", ".xlsx")
 INGEST_COLUMNS = (
@@ -39,37 +37,6 @@ INGEST_COLUMNS = (
     "finished_at, rows_read, rows_loaded, rows_rejected, rows_replaced, rows_changed, "
     "period_start, period_end, quality_score"
 )
-
-
-def safe_cell(value: Any) -> Any:
-    """Text that a spreadsheet would run as a formula, prefixed with ``'`` (numbers kept).
-
-    >>> safe_cell("=HYPERLINK(1)"), safe_cell("-12.5"), safe_cell("Summer")
-    ("'=HYPERLINK(1)", '-12.5', 'Summer')
-    """
-    if not isinstance(value, str) or not value.startswith(FORMULA_START):
-        return value
-    try:
-        float(value)
-    except ValueError:
-        return "'" + value
-    return value
-
-
-def safe_raw(line: Any) -> Any:
-    """A rejected row's text with every formula cell escaped (see ``safe_cell``).
-
-    >>> print(safe_raw('"=HYPERLINK(""x"")",=1+1,5'))
-    "'=HYPERLINK(""x"")",'=1+1,5
-    """
-    if not isinstance(line, str):
-        return line
-    cells = next(csv.reader([line]), [])
-    if not any(isinstance(safe_cell(c), str) and safe_cell(c) != c for c in cells):
-        return line
-    buffer = io.StringIO()
-    csv.writer(buffer, lineterminator="").writerow([safe_cell(c) for c in cells])
-    return buffer.getvalue()
 
 
 class RowsUpload(BaseModel):
@@ -249,7 +216,7 @@ def _safe_report(report: dict[str, Any]) -> dict[str, Any]:
     if isinstance(report.get("detection"), dict) and "file" in report["detection"]:
         report["detection"] = {**report["detection"], "file": report["file"]}
     report["first_rejects"] = [
-        {**r, "raw": safe_raw(r.get("raw")), "reason": safe_cell(r.get("reason"))}
+        {**r, "raw": safe_line(r.get("raw")), "reason": safe_cell(r.get("reason"))}
         for r in report.get("first_rejects", [])
     ]
     return report
@@ -337,7 +304,7 @@ def get_ingest(
         },
         rejects={
             "data": [
-                {**r, "raw": safe_raw(r["raw"]), "reason": safe_cell(r["reason"])} for r in rejects
+                {**r, "raw": safe_line(r["raw"]), "reason": safe_cell(r["reason"])} for r in rejects
             ],
             "total": int(total),
         },
