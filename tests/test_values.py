@@ -47,6 +47,12 @@ def parse_number(raw: str | None, decimal: str, percent: bool = False) -> tuple[
         ("$1,234.50", ".", 1234.5, STRIPPED),
         ("USD 99", ".", 99.0, STRIPPED),
         ("£ 12.00", ".", 12.0, STRIPPED),
+        ("US$13.50", ".", 13.5, STRIPPED),
+        ("A$ 1,250.00", ".", 1250.0, STRIPPED),
+        ("R$ 1.250,00", ",", 1250.0, STRIPPED),
+        ("₹1,25,000", ".", None, INVALID),  # lakh grouping is not a thousands grouping
+        ("₹125,000.50", ".", 125000.5, STRIPPED),
+        ("1.5E3", ".", 1500.0, PLAIN),
         ("1.234,56", ".", 1234.56, OTHER_CONVENTION),
         ("310,00", ".", 310.0, OTHER_CONVENTION),
         ("< 10%", ".", None, BOUNDED),
@@ -115,6 +121,9 @@ def test_hour_cells(raw: str, expected: int | None) -> None:
         (["3/1/2025", "3/2/2025"], True, ["%d/%m/%Y"], True),
         (["20250301"], False, ["%Y%m%d"], False),
         (["2025-03-01", "3/14/2025"], False, ["%Y-%m-%d", "%m/%d/%Y"], False),
+        (["Wednesday, January 1, 2025"], False, ["%A, %B %d, %Y"], False),
+        (["Wed, Jan 1, 2025"], False, ["%a, %b %d, %Y"], False),
+        (["02-Jan-2025", "13-Feb-2025"], False, ["%d-%b-%Y"], False),
     ],
 )
 def test_date_format_is_decided_per_file(

@@ -23,7 +23,7 @@ from rich.console import Console, ConsoleOptions, RenderResult
 from rich.table import Table
 from rich.text import Text
 
-from adlens import __version__
+from adlens import __version__, words
 from adlens.demo_data import MIN_DAYS
 from adlens.errors import AdlensError, NotFoundError
 from adlens.settings import get_settings
@@ -231,7 +231,7 @@ def _print_report(report: dict[str, Any]) -> None:
         markup=True,
     )
     line = (
-        f"  {report['rows_loaded']:,} rows loaded, {report['rows_rejected']:,} rejected"
+        f"  {words.rows(report['rows_loaded'])} loaded, {report['rows_rejected']:,} rejected"
         f", {report['rows_replaced']:,} replaced ({report['rows_changed']:,} changed)"
         f" · {report['period_start'] or '?'} → {report['period_end'] or '?'}"
         f" · quality {quality.get('score', 0):.0f}/100 · {report['seconds']:.2f} s"

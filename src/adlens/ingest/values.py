@@ -15,8 +15,9 @@ from typing import Literal
 
 Decimal = Literal[".", ","]
 
-# Currency symbols/codes, percent signs, bounds and every kind of space a number may carry.
-_STRIP = r"[\s\x{00a0}\x{202f}$€£¥%<>']|[A-Z]{3}"
+# Currency symbols and codes (USD, US$, A$, R$, ₹...), percent signs, bounds and every kind
+# of space a number may carry.
+_STRIP = r"[\s\x{00a0}\x{202f}$€£¥₹₩₽₺₱₪₫฿%<>']|[A-Z]{3}|[A-Z]{1,2}\$"
 
 
 def literal(text: str) -> str:
@@ -142,6 +143,10 @@ DATE_FORMATS = (
     "%B %d, %Y",
     "%d %b %Y",
     "%d %B %Y",
+    "%d-%b-%Y",
+    "%d-%b-%y",
+    "%A, %B %d, %Y",
+    "%a, %b %d, %Y",
     "%Y-%m-%d %H:%M:%S",
     "%Y-%m-%dT%H:%M:%S",
 )
@@ -170,6 +175,7 @@ def human_format(fmt: str) -> str:
     """
     for code, text in (("%Y", "YYYY"), ("%y", "YY"), ("%m", "MM"), ("%d", "DD"), ("%B", "Month")):
         fmt = fmt.replace(code, text)
+    fmt = fmt.replace("%A", "Weekday").replace("%a", "Wkd")
     return fmt.replace("%b", "Mon").replace("%H:%M:%S", "hh:mm:ss")
 
 
