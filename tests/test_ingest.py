@@ -247,6 +247,46 @@ def test_rejected_rows_keep_line_text_and_reason(store: Store, tmp_path: Path) -
     assert not any(t["explained_by_rejects"] for t in report.totals_check)
 
 
+def test_line_numbers_count_the_lines_of_quoted_line_breaks(store: Store, tmp_path: Path) -> None:
+    # An ad text with line breaks spans three lines; rows after it keep their own line,
+    # and a line break inside quotes is not a blank line.
+    path = google_export(
+        tmp_path / "texts.csv",
+        [
+            '2025-03-01,Acme,"Brand\r\n\r\nsecond paragraph",USD,1000,100,10.00,1',
+            "",
+            "2025-03-02,Acme,Brand,USD,1000,100,ten,1",
+            '2025-03-03,Acme,"Say ""hi""",USD,1000,100,10.00,1',
+        ],
+    )
+    report = ingest_file(store, path)
+    assert report.ingest_id == 1  # read twice (serially, for the line breaks), one id
+    loaded = store.query("SELECT source_row, campaign_name FROM ad_performance ORDER BY 1")
+    assert [r["source_row"] for r in loaded] == [4, 9]
+    assert [(r["source_row"], r["reason"]) for r in report.first_rejects] == [
+        (8, "Cost 'ten' is not a number")
+    ]
+
+
+def test_rows_after_several_blank_lines_keep_their_line(store: Store, tmp_path: Path) -> None:
+    path = google_export(
+        tmp_path / "gaps.csv",
+        [
+            "2025-03-01,Acme,A,USD,1000,100,10.00,1",
+            "",
+            "",
+            "",
+            "2025-03-02,Acme,B,USD,1000,100,10.00,1",
+        ],
+    )
+    ingest_file(store, path)
+    loaded = store.query("SELECT source_row, campaign_name FROM ad_performance ORDER BY 1")
+    assert loaded == [
+        {"source_row": 4, "campaign_name": "A"},
+        {"source_row": 8, "campaign_name": "B"},
+    ]
+
+
 def test_totals_difference_explained_by_rejected_rows(store: Store, tmp_path: Path) -> None:
     path = google_export(
         tmp_path / "g.csv",

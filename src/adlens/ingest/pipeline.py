@@ -44,7 +44,13 @@ from adlens.ingest.mapping import Mapping
 from adlens.ingest.plan import Plan
 from adlens.ingest.read import csv_errors, csv_relation, drop_csv_errors, rows_relation
 from adlens.ingest.report import IngestReport
-from adlens.ingest.source import TextFile, blank_lines, open_source, read_lines
+from adlens.ingest.source import (
+    TextFile,
+    blank_lines,
+    lines_within_records,
+    open_source,
+    read_lines,
+)
 from adlens.ingest.values import settle_date_order
 from adlens.query.rollups import finer_than_groups, refresh_rollups
 from adlens.schema import DATE_FIELDS, FACT_COLUMNS, SESSION_COLUMNS
@@ -208,7 +214,10 @@ class Load:
         """
         con = self.con
         drop_csv_errors(con)
-        ingest_id = int(fetch_one(con, "SELECT nextval('ingest_id_seq')")[0])
+        # One id per load, also when the file is read again serially (quoted line breaks).
+        ingest_id = self.lineage.ingest_id or int(
+            fetch_one(con, "SELECT nextval('ingest_id_seq')")[0]
+        )
         self.lineage = Lineage(
             ingest_id, self.workspace, self.source.path.name, self.settings.reporting_currency
         )
@@ -344,14 +353,19 @@ class Load:
         staged = int(fetch_one(con, f"SELECT count(*) FROM {STAGE}")[0])
         if staged + len(errors) == last - first + 1:
             return f"({first} + {STAGE}.rowid)", f"FROM {STAGE}"  # every line is a row
-        skipped = sorted(set(blank_lines(source.utf8_path, first, last)) | {e[0] for e in errors})
+        rejected = {e[0] for e in errors}
+        skipped = sorted(set(lines_within_records(source.utf8_path, first, last)) | rejected)
+        if staged != last - first + 1 - len(skipped):
+            # Quotes that do not pair up (a literal " in an unquoted cell): count blank
+            # lines only, as the reader does not span records there.
+            skipped = sorted(set(blank_lines(source.utf8_path, first, last)) | rejected)
         if not skipped:
             return f"({first} + {STAGE}.rowid)", f"FROM {STAGE}"
         # The k-th skipped line s_k (0-based) precedes each row whose unshifted line >= s_k - k.
+        # Consecutive skipped lines share that bound: the row after them shifts by them all.
+        shifts = {s - k: k + 1 for k, s in enumerate(skipped)}
         con.execute(f"CREATE OR REPLACE TEMP TABLE {SKIPS} (from_line BIGINT, shift BIGINT)")
-        con.executemany(
-            f"INSERT INTO {SKIPS} VALUES (?, ?)", [[s - k, k + 1] for k, s in enumerate(skipped)]
-        )
+        con.executemany(f"INSERT INTO {SKIPS} VALUES (?, ?)", [list(p) for p in shifts.items()])
         return (
             f"({first} + _rid + coalesce(shift, 0))",
             f"FROM (SELECT *, rowid AS _rid FROM {STAGE}) ASOF LEFT JOIN {SKIPS} "

@@ -271,6 +271,27 @@ def blank_lines(path: Path, first: int, last: int) -> list[int]:
     return found
 
 
+def lines_within_records(path: Path, first: int, last: int) -> list[int]:
+    """1-based numbers of the lines between ``first`` and ``last`` that start no record:
+    blank lines, and the lines a quoted cell continues on (an ad text with line breaks).
+
+    A line continues a record when the record's quotes opened so far are unbalanced
+    (CSV escapes a quote by doubling it, so parity is enough). Like ``blank_lines``, only
+    called when the reader returned fewer rows than the file has lines.
+    """
+    found: list[int] = []
+    inside = False
+    with path.open("rb") as fh:
+        for number, line in enumerate(fh, start=1):
+            if number > last:
+                break
+            if number >= first and (inside or not line.strip(b"\r\n")):
+                found.append(number)
+            if line.count(b'"') % 2:
+                inside = not inside
+    return found
+
+
 def _decode_lines(
     data: bytes, encoding: str, *, complete_only: bool, drop_first: bool = False
 ) -> list[str]:
