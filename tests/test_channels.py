@@ -221,6 +221,29 @@ def test_landing_page_utms_fill_ga4_sessions(store: Store, tmp_path: Path) -> No
     ]
 
 
+def test_ga4_channel_group_reports_keep_ga4s_grouping(store: Store, tmp_path: Path) -> None:
+    # GA4's default Traffic acquisition report is by channel group, with no source or
+    # medium: every session used to load as Unassigned.
+    path = write(
+        tmp_path / "channels.csv",
+        "# Start date: 20250301\n# End date: 20250301\n"
+        "Date,Session default channel group,Session source / medium,Sessions,Key events\n"
+        "20250301,Organic Search,google / organic,120,2\n"
+        "20250301,paid social,(not set),90,1\n"  # GA4's word over adlens's rules
+        "20250301,Organische Suche,google / organic,7,0\n"  # localised: grouped by adlens
+        "20250301,Partner Sites,(not set),5,0\n",  # a custom group, nothing to regroup
+    )
+    report = ingest_file(store, path)
+    rows = store.query("SELECT channel, sessions FROM sessions ORDER BY source_row")
+    assert [(r["channel"], r["sessions"]) for r in rows] == [
+        ("Organic Search", 120),
+        ("Paid Social", 90),
+        ("Organic Search", 7),
+        ("Partner Sites", 5),
+    ]
+    assert any("'Organische Suche', 'Partner Sites'" in w for w in report.warnings)
+
+
 def test_inspect_previews_channels() -> None:
     from adlens.ingest import inspect_file
 

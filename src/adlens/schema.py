@@ -75,6 +75,7 @@ SESSION_FIELDS = _fields(
     Field("source_medium", "text", "'source / medium' as GA4 prints it"),
     Field("campaign", "text", "session campaign"),
     Field("landing_page", "text", "landing page; its utm_* fill a missing source/medium/campaign"),
+    Field("channel_group", "text", "the analytics tool's own channel group, kept as the channel"),
     Field("sessions", "count", "sessions"),
     Field("engaged_sessions", "count", "engaged sessions"),
     Field("users", "count", "users"),

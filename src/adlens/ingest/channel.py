@@ -12,7 +12,7 @@ from typing import Any
 
 import duckdb
 
-from adlens.channels import classify, classify_ad
+from adlens.channels import CHANNELS, classify, classify_ad
 from adlens.ingest.values import literal
 
 TABLE = "_adlens_channels"
@@ -41,6 +41,17 @@ def channel_of(target: str, key: tuple[Any, ...]) -> str:
     if target == "sessions":
         return classify(*key)
     return classify_ad(*key)
+
+
+def unknown_groups(con: duckdb.DuckDBPyConnection, stage: str, limit: int = 5) -> list[str]:
+    """Channel group values of an export that are not GA4's default channel group names
+    (a custom channel group, or a localised export): they are kept as exported."""
+    known = ", ".join(literal(c) for c in CHANNELS)
+    rows = con.execute(
+        f"SELECT DISTINCT channel FROM {stage} WHERE _reason IS NULL AND NOT _blank "
+        f"AND channel NOT IN ({known}) ORDER BY 1 LIMIT {int(limit)}"
+    ).fetchall()
+    return [str(r[0]) for r in rows]
 
 
 def channel_join(

@@ -22,6 +22,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 
+from adlens.channels import CHANNELS
 from adlens.ingest.plan import Plan
 from adlens.ingest.values import (
     BOUNDED,
@@ -487,6 +488,10 @@ def _session_outputs(plan: Plan) -> dict[str, str]:
         medium = f"coalesce({medium}, {_utm_from_url(landing, 'utm_medium')})"
         campaign = f"coalesce({campaign}, {_utm_from_url(landing, 'utm_campaign')})"
     out = {"source": source, "medium": medium, "campaign": campaign}
+    group = plan.column("channel_group")
+    if group:  # GA4's own grouping, in the names of the default channel group when it uses them
+        known = ", ".join(f"{literal(c.lower())}: {literal(c)}" for c in CHANNELS)
+        out["channel"] = f"coalesce(MAP {{{known}}}[lower({group})], {group})"
     for name in MEASURES["sessions"]:
         out[name] = f"f_{name}" if plan.column(name) else "NULL"
     return out

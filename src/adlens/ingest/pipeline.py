@@ -25,6 +25,7 @@ from typing import Any
 import duckdb
 
 from adlens import consolidate, fx
+from adlens.channels import CHANNELS
 from adlens.errors import UnreadableFileError
 from adlens.ingest import channel, checks, quality, restate
 from adlens.ingest.checks import LINEAGE
@@ -51,7 +52,7 @@ from adlens.ingest.source import (
     open_source,
     read_lines,
 )
-from adlens.ingest.values import settle_date_order
+from adlens.ingest.values import literal, settle_date_order
 from adlens.query.rollups import finer_than_groups, refresh_rollups
 from adlens.schema import DATE_FIELDS, FACT_COLUMNS, SESSION_COLUMNS
 from adlens.settings import Settings, get_settings
@@ -82,7 +83,7 @@ def inspect_file(path: Path, mapping: Mapping | None = None, preview: int = 10) 
         for values in cur.fetchall():
             row = dict(zip(names, values, strict=True))
             key = tuple(row.get(k) for k in channel.KEYS[plan.target])
-            row["channel"] = channel.channel_of(plan.target, key)
+            row["channel"] = row.get("channel") or channel.channel_of(plan.target, key)
             clean.append({k: _jsonable(v) for k, v in row.items() if k in keep})
     info = plan.describe()
     info["encoding"] = source.encoding
@@ -250,6 +251,15 @@ class Load:
             errors = csv_errors(con) if self.rows is None else []
             line, staged = self._line_numbers(errors)
             loaded = self._copy(line, staged)
+            if plan.column("channel_group"):
+                unknown = channel.unknown_groups(con, STAGE)
+                if unknown:
+                    report.warnings.append(
+                        "channel groups that are not GA4's default channel group: "
+                        f"{', '.join(map(repr, unknown))}; rows with a source / medium are "
+                        "grouped by adlens, the others keep the exported name (export with "
+                        "English names to match the other platforms)"
+                    )
             profile = _profile(con, self.staged_plan, self.lineage)
             sample = ratio_sample_query(plan, self.relation, self.lineage)
             if sample:
@@ -315,6 +325,15 @@ class Load:
         copied = copied_outputs(self.staged_plan, self.lineage)
         staged_columns = {d[0] for d in con.execute(f"SELECT * FROM {STAGE} LIMIT 0").description}
         channel_sql, join = channel.channel_join(con, STAGE, plan.target, copied, staged_columns)
+        if "channel" in staged_columns:
+            # The export's own channel group first; a name GA4's default grouping does not
+            # use (custom, localised) yields to adlens's grouping of the row's source/medium.
+            known = ", ".join(literal(c) for c in CHANNELS)
+            channel_sql = (
+                f"CASE WHEN channel IN ({known}) THEN channel "
+                f"WHEN {channel_sql} <> 'Unassigned' THEN {channel_sql} "
+                f"ELSE coalesce(channel, {channel_sql}) END"
+            )
         values = [channel_sql if c == "channel" else copied.get(c, c) for c in names]
         loaded = fetch_one(
             con,

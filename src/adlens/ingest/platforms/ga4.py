@@ -26,6 +26,14 @@ GA4 = registry.register(
                 "Sitzungskampagne",
                 "Campagne de la session",
             ),
+            "channel_group": (
+                "Session default channel group",
+                "Session primary channel group",
+                "Default channel group",
+                "First user default channel group",
+                "Standard-Channelgruppe der Sitzung",
+                "Groupe de canaux par défaut de la session",
+            ),
             "landing_page": (
                 "Landing page + query string",
                 "Landing page",
