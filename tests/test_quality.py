@@ -76,6 +76,22 @@ def test_rows_of_a_breakdown_equal_in_every_stored_value_all_load(
     assert total == [{"spend": 4.14}]
 
 
+def test_a_report_without_a_column_gets_one_recommendation_for_it(
+    store: Store, tmp_path: Path
+) -> None:
+    path = tmp_path / "ga4_channels.csv"
+    path.write_text(
+        "Date,Session default channel group,Sessions\n20250301,Direct,10\n20250301,Email,4\n"
+    )
+    report = ingest_file(store, path, today=END)
+    assert [m for m in recommendations(report) if m.startswith("no row has")] == [
+        "no row has a source or medium: where sessions come from is unknown; add Session "
+        "source / medium to the report",
+        "no row has a campaign: sessions cannot be set beside ad campaigns (`adlens "
+        "campaigns`); add the Session campaign dimension to the report",
+    ]
+
+
 def test_the_two_spellings_are_named(store: Store, demo_files: dict[str, Path]) -> None:
     report = ingest_file(store, demo_files["meta_ads_daily.csv"], today=END)
     assert any(

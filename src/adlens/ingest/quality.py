@@ -42,6 +42,13 @@ FRESH_DAYS, STALE_DAYS = 2, 90
 
 
 _MONEY = ("spend", "conversion_value", "revenue")
+# What a report without the column misses, and what to add to it.
+_ABSENT_MEANS = {
+    "source": "where sessions come from is unknown; add Session source / medium to the report",
+    "medium": "where sessions come from is unknown; add Session source / medium to the report",
+    "campaign": "sessions cannot be set beside ad campaigns (`adlens campaigns`); add the "
+    "Session campaign dimension to the report",
+}
 # What an empty key field does to the numbers, and what to do about it.
 _MISSING_NUMBER = (
     "empty cells ('' or '--') count as 0 in sums and ratios; if the platform recorded a "
@@ -136,18 +143,23 @@ def score(
     parts = ", ".join(f"count({f})" for f in fields)
     filled = fetch_one(con, f"SELECT {parts} FROM {table} WHERE ingest_id = ?", [ingest_id])
     shares = []
+    absent: dict[str, list[str]] = {}  # what the report misses -> the fields it has none of
     for field, count in zip(fields, filled or (), strict=True):
         share = int(count) / loaded if loaded else 0.0
         shares.append(share)
         if loaded and int(count) < loaded:
-            missing = loaded - int(count)
+            missing, name = loaded - int(count), field.removesuffix("_original")
+            means = _MISSING_MEANS.get(field, _MISSING_NUMBER)
+            if not count and field in _ABSENT_MEANS:  # the report has no such column
+                absent.setdefault(_ABSENT_MEANS[field], []).append(name)
+                continue
             add(
                 "completeness",
                 missing,
-                f"{missing:,} of {rows(loaded)} loaded {have(missing)} no "
-                f"{field.removesuffix('_original')}"
-                f": {_MISSING_MEANS.get(field, _MISSING_NUMBER)}",
+                f"{missing:,} of {rows(loaded)} loaded {have(missing)} no {name}: {means}",
             )
+    for means, names in absent.items():
+        add("completeness", loaded, f"no row has a {' or '.join(names)}: {means}")
     completeness = 100.0 * sum(shares) / len(shares) if shares else 100.0
 
     # uniqueness ------------------------------------------------------------------------------
