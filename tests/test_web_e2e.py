@@ -404,15 +404,13 @@ def test_campaigns_show_consolidated_rows_and_accept_an_override(
 ) -> None:
     expected = server.api("GET", f"/campaigns/consolidated?{LAST_30_DAYS}")["data"]
     page = open_page("ana", "/ui/campaigns")
-    cells = page.locator("#consolidated-table tbody tr td:first-child")
-    assert [n.split("\n")[0] for n in cells.all_inner_texts()] == [
-        r["canonical_campaign"] for r in expected
-    ]
-    brand = page.locator("#consolidated-table tbody tr", has_text="Always-on Brand")
-    assert (
-        brand.locator(".gap-note").inner_text()
-        == {r["canonical_campaign"]: r for r in expected}["Always-on Brand"]["gap_explanation"]
-    )
+    cells = page.locator("#consolidated-table tbody tr:not(.note-row) td:first-child")
+    assert cells.all_inner_texts() == [r["canonical_campaign"] for r in expected]
+    brand = page.locator("#consolidated-table tbody tr:not(.note-row)", has_text="Always-on Brand")
+    # The gap's explanation is a full-width line under its campaign's row.
+    brand_note = brand.locator("xpath=following-sibling::tr[1][@class='note-row']")
+    explanation = {r["canonical_campaign"]: r for r in expected}["Always-on Brand"]
+    assert brand_note.locator(".gap-note").inner_text() == f"⚠ {explanation['gap_explanation']}"
 
     # the demo's LinkedIn group reaches GA4 under another name: map it to its campaign
     row = page.locator("#map-table tbody tr", has_text="Brand - Followers")
@@ -441,17 +439,17 @@ def test_campaigns_show_consolidated_rows_and_accept_an_override(
     # its GA4 sessions now count for the LinkedIn campaign, whose gap is explained away
     now = server.api("GET", f"/campaigns/consolidated?{LAST_30_DAYS}")["data"]
     page.wait_for_function(
-        "(n) => document.querySelectorAll('#consolidated-table tbody tr').length === n",
+        "(n) => document.querySelectorAll('#consolidated-table tbody tr:not(.note-row)').length "
+        "=== n",
         arg=len(now),
     )
-    assert [n.split("\n")[0] for n in cells.all_inner_texts()] == [
-        r["canonical_campaign"] for r in now
-    ]
+    assert cells.all_inner_texts() == [r["canonical_campaign"] for r in now]
     assert "Brand - Followers" not in [r["canonical_campaign"] for r in now]
     brand_now = {r["canonical_campaign"]: r for r in now}["Always-on Brand"]
     assert (brand_now["platforms"], brand_now["gap_flag"]) == (["linkedin", "ga4"], False)
     assert brand.locator("td").nth(1).inner_text() == "LinkedIn, GA4"
-    assert brand.locator(".gap-note").count() == 0
+    brand_note.wait_for(state="detached")  # the explanation goes with the gap
+    assert brand_note.count() == 0
     shot(page, "campaigns")
 
 

@@ -39,7 +39,8 @@ export function showPageError(text) {
 }
 
 // Fill a table. columns: [{key, label, num, render(row) -> Node|string, sort(row) -> value}]
-export function renderTable(table, columns, rows, { onRow } = {}) {
+// ``detail(row)``: a node shown on a full-width line under the row (a note too long for a cell).
+export function renderTable(table, columns, rows, { onRow, detail } = {}) {
   const state = table._sort || { key: null, dir: "descending" };
   table._sort = state;
   table._columns = columns;
@@ -56,8 +57,9 @@ export function renderTable(table, columns, rows, { onRow } = {}) {
   }
   table.tHead.replaceChildren(head);
   const sorted = sortRows(rows, columns, state);
+  table._detail = detail;
   table.tBodies[0].replaceChildren(
-    ...sorted.map((row) => {
+    ...sorted.flatMap((row) => {
       const tr = el("tr");
       for (const column of columns) {
         const value = column.render ? column.render(row) : row[column.key];
@@ -66,7 +68,10 @@ export function renderTable(table, columns, rows, { onRow } = {}) {
         tr.append(td);
       }
       if (onRow) onRow(tr, row);
-      return tr;
+      const note = detail ? detail(row) : null;
+      if (!note) return [tr];
+      tr.classList.add("has-note");
+      return [tr, el("tr", { class: "note-row" }, el("td", { colspan: String(columns.length) }, note))];
     }),
   );
 }
@@ -75,7 +80,7 @@ function sortBy(table, key, onRow) {
   const state = table._sort;
   state.dir = state.key === key && state.dir === "descending" ? "ascending" : "descending";
   state.key = key;
-  renderTable(table, table._columns, table._rows, { onRow });
+  renderTable(table, table._columns, table._rows, { onRow, detail: table._detail });
   const button = [...table.tHead.querySelectorAll("th button")].find((b) => b.parentElement.getAttribute("aria-sort") !== "none");
   if (button) button.focus();
 }

@@ -32,7 +32,7 @@ export async function start({ me, fmt }) {
       return r.gap_flag ? el("span", { class: "badge bad", title: r.gap_explanation || "", text: `${text} ⚠` }) : text;
     };
     const columns = [
-      { key: "canonical_campaign", label: "Campaign", wrap: true, render: (r) => el("div", {}, r.canonical_campaign, r.gap_flag && r.gap_explanation ? el("p", { class: "small muted gap-note", text: r.gap_explanation }) : null) },
+      { key: "canonical_campaign", label: "Campaign", wrap: true },
       { key: "platforms", label: "Platforms", wrap: true, render: (r) => (r.platforms || []).map(platformLabel).join(", "), sort: (r) => (r.platforms || []).length },
       { key: "spend", label: "Spend", num: true, render: (r) => fmt.money(r.spend) },
       { key: "clicks", label: "Clicks", num: true, render: (r) => fmt.integer(r.clicks) },
@@ -46,7 +46,8 @@ export async function start({ me, fmt }) {
     ];
     const table = document.getElementById("consolidated-table");
     if (!table._sort || !table._sort.key) table._sort = { key: "spend", dir: "descending" };
-    renderTable(table, columns, rows);
+    const note = (r) => (r.gap_flag && r.gap_explanation ? el("p", { class: "small muted gap-note", text: `⚠ ${r.gap_explanation}` }) : null);
+    renderTable(table, columns, rows, { detail: note });
     if (view.filters.channel || view.filters.account_id) {
       setState("consolidated-state", "Campaigns are consolidated across accounts and channels: the account and channel filters do not narrow this table.");
     }

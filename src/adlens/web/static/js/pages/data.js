@@ -27,7 +27,6 @@ export async function start({ me, fmt }) {
       { key: "ingest_id", label: "Load", num: true },
       { key: "source_file", label: "File", render: (r) => el("button", { type: "button", class: "button ghost", onclick: () => detail(r.ingest_id), "aria-label": `Show load ${r.ingest_id}` }, baseName(r.source_file)), sort: (r) => baseName(r.source_file) },
       { key: "platform", label: "Platform", render: (r) => platformLabel(r.platform) },
-      { key: "status", label: "Status" },
       { key: "rows_loaded", label: "Rows loaded", num: true, render: (r) => fmt.integer(r.rows_loaded) },
       { key: "rows_rejected", label: "Rejected", num: true, render: (r) => fmt.integer(r.rows_rejected) },
       { key: "period_start", label: "Period", render: (r) => (r.period_start ? fmt.days(r.period_start, r.period_end) : "–") },
