@@ -1,6 +1,6 @@
 // Anomalies: the incidents of the period, each with its expected range, driver, triage
 // label and explanation, and a chart of the metric with a marker per incident.
-import { entity, expectedRange, explain, loadAnomalies, markerText, metricLabel, summary, triageBadge } from "../anomaly.js";
+import { entity, expectedRange, explain, loadAnomalies, markerText, metricLabel, period, summary, triageBadge } from "../anomaly.js";
 import { drawLine } from "../charts.js";
 import { setupFilters } from "../filters.js";
 import { MEASURES } from "../format.js";
@@ -31,9 +31,9 @@ export async function start({ fmt }) {
     rows = result.rows;
     if (result.answer) jsonLink("anomalies-json", `/anomalies${queryText(result.query)}`, result.answer);
     const columns = [
-      { key: "period_start", label: "When", render: (r) => fmt.date(String(r.period_start).slice(0, 10)) },
+      { key: "period_start", label: "When", wrap: true, render: (r) => period(r, fmt) },
       { key: "metric", label: "Metric", render: (r) => metricLabel(r.metric) },
-      { key: "entity", label: "Where", render: entity, sort: entity },
+      { key: "entity", label: "Where", wrap: true, render: entity, sort: entity },
       { key: "actual", label: "Actual", num: true, render: (r) => fmt.measure(r.metric, r.actual) },
       { key: "expected_low", label: "Expected range", num: true, render: (r) => expectedRange(r, fmt) },
       { key: "severity", label: "Severity", num: true, render: (r) => fmt.percent(r.severity) },
