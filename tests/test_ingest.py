@@ -89,6 +89,107 @@ def test_a_newer_export_replaces_the_days_it_covers(store: Store, tmp_path: Path
     ]
 
 
+DAILY = ["2025-03-01,Acme,Brand,USD,1000,100,10.00,1", "2025-03-02,Acme,Brand,USD,1000,100,10.00,1"]
+SUMMARY_HEADER = "Account,Campaign,Currency code,Impr.,Clicks,Cost,Conversions"
+
+
+def summary_export(path: Path, period: str, rows: list[str]) -> Path:
+    """A Google Ads download without a Day segment: every row covers the title's period."""
+    return write(path, "\n".join(["Campaign report", f'"{period}"', SUMMARY_HEADER, *rows]))
+
+
+def spend_over(store: Store, first: str, last: str) -> float:
+    from adlens.query import run_query
+
+    request = {
+        "measures": ["spend"],
+        "timeDimensions": [{"dimension": "ts", "dateRange": [first, last]}],
+    }
+    return float(run_query(store, request).data[0]["spend"])
+
+
+def test_a_summary_of_days_loaded_day_by_day_adds_nothing(store: Store, tmp_path: Path) -> None:
+    ingest_file(store, google_export(tmp_path / "daily.csv", DAILY))
+    before = state(store)
+    summary = summary_export(
+        tmp_path / "summary.csv",
+        "March 1, 2025 - March 2, 2025",
+        ["Acme,Brand,USD,2000,200,20.00,2"],
+    )
+    with pytest.raises(UnreadableFileError, match="nothing to add: every day its rows cover is"):
+        ingest_file(store, summary)
+    assert state(store) == before  # the totals were about to count Mar 1-2 twice
+    assert spend_over(store, "2025-03-01", "2025-03-02") == 20.0
+
+
+def test_summary_rows_covered_day_by_day_are_rejected_and_the_rest_load(
+    store: Store, tmp_path: Path
+) -> None:
+    ingest_file(store, google_export(tmp_path / "daily.csv", DAILY))
+    summary = summary_export(
+        tmp_path / "summary.csv",
+        "March 1, 2025 - March 2, 2025",
+        ["Acme,Brand,USD,2000,200,20.00,2", "Beta,Generic,USD,500,50,5.00,1"],
+    )
+    report = ingest_file(store, summary)
+    assert (report.rows_loaded, report.rows_rejected) == (1, 1)
+    assert [(r["source_row"], r["reason"]) for r in report.first_rejects] == [
+        (
+            4,
+            "every day of its period is already loaded in finer rows (ingest 1): counting "
+            "this row too would double its totals",
+        )
+    ]
+    assert spend_over(store, "2025-03-01", "2025-03-02") == 25.0
+
+
+def test_a_daily_export_replaces_the_summary_it_details(store: Store, tmp_path: Path) -> None:
+    ingest_file(
+        store,
+        summary_export(
+            tmp_path / "summary.csv",
+            "March 1, 2025 - March 2, 2025",
+            ["Acme,Brand,USD,2000,200,19.00,2"],
+        ),
+    )
+    report = ingest_file(store, google_export(tmp_path / "daily.csv", DAILY))
+    assert report.rows_replaced == 1
+    assert any("range rows) replaced" in w for w in report.warnings)
+    assert store.query("SELECT DISTINCT grain FROM ad_performance") == [{"grain": "day"}]
+    assert spend_over(store, "2025-03-01", "2025-03-02") == 20.0
+
+
+def test_weeks_inside_a_stored_month_are_loaded_with_a_warning(
+    store: Store, tmp_path: Path
+) -> None:
+    # Neither covers the other: both are kept, and the load says totals count both.
+    month = (
+        "Month,Account,Campaign,Currency code,Impr.,Clicks,Cost\n"
+        "2025-03-01,Acme,Brand,USD,9,9,90.00"
+    )
+    ingest_file(
+        store,
+        write(
+            tmp_path / "month.csv", f'Campaign report\n"March 1, 2025 - March 31, 2025"\n{month}\n'
+        ),
+    )
+    weeks = (
+        "Week,Account,Campaign,Currency code,Impr.,Clicks,Cost\n2025-03-03,Acme,Brand,USD,3,3,20.00"
+    )
+    report = ingest_file(
+        store,
+        write(
+            tmp_path / "week.csv", f'Campaign report\n"March 3, 2025 - March 9, 2025"\n{weeks}\n'
+        ),
+    )
+    assert report.rows_loaded == 1
+    assert any(
+        "rows of this file (lines 4) overlap stored rows of another breakdown (ingest 1: "
+        "2025-03-01 to 2025-03-31)" in w
+        for w in report.warnings
+    )
+
+
 def test_restatement_is_per_account(store: Store, tmp_path: Path) -> None:
     ingest_file(store, google_export(tmp_path / "a.csv", ["2025-03-01,Acme,Brand,USD,10,1,1.00,0"]))
     report = ingest_file(

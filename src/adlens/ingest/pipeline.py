@@ -24,7 +24,7 @@ from typing import Any
 
 import duckdb
 
-from adlens import consolidate, fx
+from adlens import consolidate, fx, words
 from adlens.channels import CHANNELS
 from adlens.errors import UnreadableFileError
 from adlens.ingest import channel, checks, quality, restate
@@ -289,6 +289,7 @@ class Load:
             if plan.target == "ad_performance":
                 report.warnings += fx.convert(con, self.settings.reporting_currency, ingest_id)
             report.totals_check = checks.check_totals(con, plan, ingest_id, profile)
+            self._settle_overlaps()
             # Pre-aggregates of the days this load touched, in the same transaction.
             refresh_rollups(
                 con,
@@ -390,6 +391,51 @@ class Load:
             f"FROM (SELECT *, rowid AS _rid FROM {STAGE}) ASOF LEFT JOIN {SKIPS} "
             f"ON {first} + _rid >= from_line",
         )
+
+    def _settle_overlaps(self) -> None:
+        """Rows of another granularity than stored ones for the same days (a summary
+        export after a daily one, weeks after a month): never counted twice."""
+        con, report, ingest_id = self.con, self.report, self.lineage.ingest_id
+        found = restate.reconcile_granularities(
+            con, self.plan.target, ingest_id, self.workspace, self.plan.platform
+        )
+        if found.covered and len(found.covered) == report.rows_loaded:
+            loads = ", ".join(map(str, sorted(found.covering)))
+            raise UnreadableFileError(
+                f"{self.source.path}: nothing to add: every day its rows cover is already "
+                f"loaded in finer rows (ingest {loads}); counting them too would double the "
+                "totals",
+                hint="load an export of other days, or with a finer breakdown; nothing was stored",
+                where={"file": str(self.source.path)},
+            )
+        if found.covered:
+            text = self._read_lines([line for line, _ in found.covered])
+            con.executemany(
+                "INSERT INTO rejects VALUES (?, ?, ?, ?, ?, ?)",
+                [
+                    [ingest_id, self.workspace, self.source.path.name, line, text.get(line), why]
+                    for line, why in found.covered
+                ],
+            )
+            report.rows_loaded -= len(found.covered)
+            report.rows_rejected += len(found.covered)
+        report.rows_replaced += found.superseded
+        if found.superseded:
+            report.warnings.append(
+                f"{words.rows(found.superseded)} of older exports without this file's "
+                "breakdown (range rows) replaced: this file has every one of their days"
+            )
+        if found.partial_lines or found.partial_stored:
+            lines = ", ".join(map(str, found.partial_lines[:10]))
+            lines += ", ..." if len(found.partial_lines) > 10 else ""
+            stored = "; ".join(found.partial_stored[:5])
+            stored += "; ..." if len(found.partial_stored) > 5 else ""
+            report.warnings.append(
+                f"rows of this file ({'lines ' + lines if lines else 'its finer rows'}) "
+                f"overlap stored rows of another breakdown ({stored or 'finer rows'}) "
+                "without either covering the other: totals over those days count both; "
+                "load exports with the same breakdown (e.g. by Day) instead"
+            )
 
     def _repeats(self, line: str, staged: str) -> list[tuple[int, int]]:
         """(line, first line) of each loaded row that repeats an earlier row of the file."""

@@ -9,6 +9,8 @@ export has no account column, the unit replaced is the campaign-day instead
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 import duckdb
 
 from adlens.ingest.checks import business_columns
@@ -76,3 +78,120 @@ def replace_restated(
         return replaced, int(changed[0]) if changed else 0, days
     finally:
         con.execute("DROP TABLE IF EXISTS _adlens_keys")
+
+
+# --- rows of other granularities -----------------------------------------------------------
+
+# The unit a row belongs to for overlaps (as for restatement), and its first and last day.
+_UNIT = {"ad_performance": _SCOPE, "sessions": "concat_ws('|', source, medium, campaign)"}
+_FIRST = "coalesce(date, period_start)"
+_LAST = "coalesce(date, period_end)"
+
+
+@dataclass
+class Overlaps:
+    """What a load found against stored rows of another granularity (day vs week vs month).
+
+    ``superseded``: older coarser rows whose every day this load covers with finer rows,
+    deleted (the newest export wins, and it has the detail). ``covered``: this load's
+    coarser rows whose every day older finer rows already hold, as (line, reason): they go
+    to rejects, since counting both would double the totals. Rows that overlap without
+    either covering the other, which totals over their days count twice: this load's
+    (``partial_lines``) and the stored ones, as "ingest N: first to last" (``partial_stored``).
+    """
+
+    superseded: int = 0
+    covered: list[tuple[int, str]] = field(default_factory=list)
+    covering: set[int] = field(default_factory=set)  # the loads holding the finer rows
+    partial_lines: list[int] = field(default_factory=list)
+    partial_stored: list[str] = field(default_factory=list)
+
+
+def reconcile_granularities(
+    con: duckdb.DuckDBPyConnection, target: str, ingest_id: int, workspace: str, platform: str
+) -> Overlaps:
+    """Settle this load's rows against stored rows of the same unit (account, else campaign)
+    and another length of period, after restatement has replaced rows of the same one.
+
+    Day and hour rows are one day long; range rows (weekly, monthly, whole-report) as long
+    as their period. Rows with unknown bounds ("All time") overlap nothing that can be told.
+    """
+    found = Overlaps()
+    unit = _UNIT[target]
+    known = f"{_FIRST} IS NOT NULL AND {_LAST} IS NOT NULL"
+    scope = f"workspace = ? AND platform = ? AND ingest_id <> ? AND {known}"
+    params = [workspace, platform, ingest_id]
+    has_range = fetch_one(
+        con,
+        f"SELECT count(*) FROM (SELECT 1 FROM {target} WHERE ingest_id = ? AND grain = 'range' "
+        f"AND {known} LIMIT 1)",
+        [ingest_id],
+    )[0]
+    older_range = fetch_one(
+        con,
+        f"SELECT count(*) FROM (SELECT 1 FROM {target} WHERE {scope} AND grain = 'range' LIMIT 1)",
+        params,
+    )[0]
+    if not has_range and not older_range:
+        return found  # day rows against day rows: restatement has settled them
+    days = (
+        f"SELECT DISTINCT {unit} AS unit, CAST(d AS DATE) AS day, "
+        f"{_LAST} - {_FIRST} + 1 AS span, ingest_id FROM {target}, "
+        f"generate_series(CAST({_FIRST} AS TIMESTAMP), CAST({_LAST} AS TIMESTAMP), "
+        "INTERVAL 1 DAY) AS g(d) WHERE {where}"
+    )
+    rows = (
+        f"SELECT rowid AS id, source_row, ingest_id, {unit} AS unit, {_FIRST} AS first, "
+        f"{_LAST} AS last, {_LAST} - {_FIRST} + 1 AS span FROM {target} WHERE {{where}}"
+    )
+    # This load's coarser rows that older finer rows cover day for day: rejected.
+    if has_range:
+        new = rows.format(where=f"ingest_id = {int(ingest_id)} AND grain = 'range' AND {known}")
+        old = days.format(where=scope)
+        for line, span, covered, overlap, ingests in con.execute(
+            f"SELECT n.source_row, n.span, count(DISTINCT o.day) FILTER (WHERE o.span < n.span), "
+            "count(DISTINCT o.day), list(DISTINCT o.ingest_id ORDER BY o.ingest_id) "
+            f"FROM ({new}) n JOIN ({old}) o ON o.unit = n.unit AND o.day BETWEEN n.first AND "
+            "n.last GROUP BY n.id, n.source_row, n.span ORDER BY n.source_row",
+            params,
+        ).fetchall():
+            loads = ", ".join(map(str, ingests))
+            if covered == span:
+                found.covering.update(int(i) for i in ingests)
+                found.covered.append(
+                    (
+                        int(line),
+                        f"every day of its period is already loaded in finer rows (ingest "
+                        f"{loads}): counting this row too would double its totals",
+                    )
+                )
+            elif overlap:
+                found.partial_lines.append(int(line))
+        if found.covered:
+            con.execute(
+                f"DELETE FROM {target} WHERE ingest_id = ? AND source_row IN "
+                f"({', '.join(str(line) for line, _ in found.covered)})",
+                [ingest_id],
+            )
+    # Older coarser rows that this load's finer rows cover day for day: superseded.
+    if older_range:
+        old = rows.format(where=f"{scope} AND grain = 'range'")
+        new = days.format(where=f"ingest_id = {int(ingest_id)} AND {known}")
+        gone = []
+        stored = set()
+        for row_id, ingest, first, last, span, covered, overlap in con.execute(
+            "SELECT o.id, o.ingest_id, o.first, o.last, o.span, "
+            "count(DISTINCT n.day) FILTER (WHERE n.span < o.span), count(DISTINCT n.day) "
+            f"FROM ({old}) o JOIN ({new}) n ON n.unit = o.unit AND n.day BETWEEN o.first AND "
+            "o.last GROUP BY ALL ORDER BY o.ingest_id, o.first",
+            params,
+        ).fetchall():
+            if covered == span:
+                gone.append(int(row_id))
+            elif overlap:
+                stored.add(f"ingest {ingest}: {first} to {last}")
+        found.partial_stored = sorted(stored)
+        if gone:
+            con.execute(f"DELETE FROM {target} WHERE rowid IN ({', '.join(map(str, gone))})")
+            found.superseded = len(gone)
+    return found
