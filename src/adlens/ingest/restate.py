@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 import duckdb
 
 from adlens.ingest.checks import business_columns
+from adlens.ingest.values import literal
 from adlens.store.db import fetch_one
 
 _WHEN = (
@@ -144,10 +145,18 @@ def reconcile_granularities(
         f"SELECT rowid AS id, source_row, ingest_id, {unit} AS unit, {_FIRST} AS first, "
         f"{_LAST} AS last, {_LAST} - {_FIRST} + 1 AS span FROM {target} WHERE {{where}}"
     )
+    # Only the units and days the other side has are read: a store of years of daily rows
+    # is not expanded for a one-month summary.
+    near = (
+        f"{unit} IN (SELECT DISTINCT {unit} FROM {target} WHERE {{side}}) "
+        f"AND {_LAST} >= (SELECT min({_FIRST}) FROM {target} WHERE {{side}}) "
+        f"AND {_FIRST} <= (SELECT max({_LAST}) FROM {target} WHERE {{side}})"
+    )
     # This load's coarser rows that older finer rows cover day for day: rejected.
     if has_range:
-        new = rows.format(where=f"ingest_id = {int(ingest_id)} AND grain = 'range' AND {known}")
-        old = days.format(where=scope)
+        mine = f"ingest_id = {int(ingest_id)} AND grain = 'range' AND {known}"
+        new = rows.format(where=mine)
+        old = days.format(where=f"{scope} AND {near.format(side=mine)}")
         for line, span, covered, overlap, ingests in con.execute(
             f"SELECT n.source_row, n.span, count(DISTINCT o.day) FILTER (WHERE o.span < n.span), "
             "count(DISTINCT o.day), list(DISTINCT o.ingest_id ORDER BY o.ingest_id) "
@@ -175,8 +184,14 @@ def reconcile_granularities(
             )
     # Older coarser rows that this load's finer rows cover day for day: superseded.
     if older_range:
+        theirs = (
+            f"workspace = {literal(workspace)} AND platform = {literal(platform)} AND "
+            f"ingest_id <> {int(ingest_id)} AND grain = 'range' AND {known}"
+        )
         old = rows.format(where=f"{scope} AND grain = 'range'")
-        new = days.format(where=f"ingest_id = {int(ingest_id)} AND {known}")
+        new = days.format(
+            where=f"ingest_id = {int(ingest_id)} AND {known} AND {near.format(side=theirs)}"
+        )
         gone = []
         stored = set()
         for row_id, ingest, first, last, span, covered, overlap in con.execute(
