@@ -133,6 +133,25 @@ def rounded(rows: Iterable[Mapping[str, Any]], digits: int = 9) -> list[dict[str
     return [{key: _round(value, digits) for key, value in row.items()} for row in rows]
 
 
+def assert_same_rows(
+    actual: list[dict[str, Any]], expected: list[dict[str, Any]], rel: float = 1e-9
+) -> None:
+    """Equal rows, numbers equal to ``rel``: sums added in another order differ in the last
+    bits, and rounding both sides can still split them at a halfway digit."""
+    assert [list(row) for row in actual] == [list(row) for row in expected]
+    for got, want in zip(actual, expected, strict=True):
+        for key, value in want.items():
+            other = got[key]
+            if isinstance(value, float | Decimal) and isinstance(other, float | Decimal):
+                assert math.isclose(float(other), float(value), rel_tol=rel, abs_tol=rel), (
+                    key,
+                    got,
+                    want,
+                )
+            else:
+                assert other == value, (key, got, want)
+
+
 def _round(value: Any, digits: int) -> Any:
     if isinstance(value, Decimal):
         value = float(value)
