@@ -145,18 +145,28 @@ def reconcile_granularities(
         f"SELECT rowid AS id, source_row, ingest_id, {unit} AS unit, {_FIRST} AS first, "
         f"{_LAST} AS last, {_LAST} - {_FIRST} + 1 AS span FROM {target} WHERE {{where}}"
     )
-    # Only the units and days the other side has are read: a store of years of daily rows
-    # is not expanded for a one-month summary.
-    near = (
-        f"{unit} IN (SELECT DISTINCT {unit} FROM {target} WHERE {{side}}) "
-        f"AND {_LAST} >= (SELECT min({_FIRST}) FROM {target} WHERE {{side}}) "
-        f"AND {_FIRST} <= (SELECT max({_LAST}) FROM {target} WHERE {{side}})"
-    )
+
+    def near(side: str) -> str:
+        """Rows of the units and days that ``side``'s rows have, as literals (constant
+        bounds let DuckDB skip row groups: a one-month summary does not read a store's
+        years of daily rows)."""
+        bounds = fetch_one(
+            con,
+            f"SELECT min({_FIRST}), max({_LAST}), list(DISTINCT {unit}) FROM {target} WHERE {side}",
+        )
+        if bounds[0] is None or bounds[1] is None:
+            return "false"
+        units = ", ".join(literal(str(u)) for u in bounds[2] or []) or "NULL"
+        return (
+            f"{_LAST} >= DATE {literal(str(bounds[0]))} AND {_FIRST} <= DATE "
+            f"{literal(str(bounds[1]))} AND {unit} IN ({units})"
+        )
+
     # This load's coarser rows that older finer rows cover day for day: rejected.
     if has_range:
         mine = f"ingest_id = {int(ingest_id)} AND grain = 'range' AND {known}"
         new = rows.format(where=mine)
-        old = days.format(where=f"{scope} AND {near.format(side=mine)}")
+        old = days.format(where=f"{scope} AND {near(mine)}")
         for line, span, covered, overlap, ingests in con.execute(
             f"SELECT n.source_row, n.span, count(DISTINCT o.day) FILTER (WHERE o.span < n.span), "
             "count(DISTINCT o.day), list(DISTINCT o.ingest_id ORDER BY o.ingest_id) "
@@ -189,9 +199,7 @@ def reconcile_granularities(
             f"ingest_id <> {int(ingest_id)} AND grain = 'range' AND {known}"
         )
         old = rows.format(where=f"{scope} AND grain = 'range'")
-        new = days.format(
-            where=f"ingest_id = {int(ingest_id)} AND {known} AND {near.format(side=theirs)}"
-        )
+        new = days.format(where=f"ingest_id = {int(ingest_id)} AND {known} AND {near(theirs)}")
         gone = []
         stored = set()
         for row_id, ingest, first, last, span, covered, overlap in con.execute(
