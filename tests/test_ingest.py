@@ -190,6 +190,25 @@ def test_weeks_inside_a_stored_month_are_loaded_with_a_warning(
     )
 
 
+def test_an_all_time_summary_beside_daily_rows_is_warned_about(
+    store: Store, tmp_path: Path
+) -> None:
+    # Its period is unknown, so nothing can be settled; totals over all time count both.
+    ingest_file(store, google_export(tmp_path / "daily.csv", DAILY))
+    other = summary_export(tmp_path / "other.csv", "All time", ["Beta,Generic,USD,5,1,1.00,0"])
+    assert not any("known period" in w for w in ingest_file(store, other).warnings)
+    summary = summary_export(tmp_path / "all.csv", "All time", ["Acme,Brand,USD,9,9,90.00,9"])
+    report = ingest_file(store, summary)
+    assert report.rows_loaded == 1
+    assert any(
+        w.startswith(
+            "rows without a known period (All time) sit beside rows of the same account or "
+            "campaign from ingest 1: totals over all time count both"
+        )
+        for w in report.warnings
+    )
+
+
 def test_restatement_is_per_account(store: Store, tmp_path: Path) -> None:
     ingest_file(store, google_export(tmp_path / "a.csv", ["2025-03-01,Acme,Brand,USD,10,1,1.00,0"]))
     report = ingest_file(

@@ -425,6 +425,12 @@ class Load:
                 f"{words.rows(found.superseded)} of older exports without this file's "
                 "breakdown (range rows) replaced: this file has every one of their days"
             )
+        if found.unbounded:
+            report.warnings.append(
+                "rows without a known period (All time) sit beside rows of the same account "
+                f"or campaign from ingest {', '.join(map(str, found.unbounded))}: totals over "
+                "all time count both; export a date range (or by Day) instead of All time"
+            )
         if found.partial_lines or found.partial_stored:
             lines = ", ".join(map(str, found.partial_lines[:10]))
             lines += ", ..." if len(found.partial_lines) > 10 else ""

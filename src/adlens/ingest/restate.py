@@ -106,6 +106,9 @@ class Overlaps:
     covering: set[int] = field(default_factory=set)  # the loads holding the finer rows
     partial_lines: list[int] = field(default_factory=list)
     partial_stored: list[str] = field(default_factory=list)
+    # Loads whose rows share a unit with rows of unknown period ("All time") on the other
+    # side: only totals without a time range count those, and they count both.
+    unbounded: list[int] = field(default_factory=list)
 
 
 def reconcile_granularities(
@@ -133,6 +136,7 @@ def reconcile_granularities(
         f"SELECT count(*) FROM (SELECT 1 FROM {target} WHERE {scope} AND grain = 'range' LIMIT 1)",
         params,
     )[0]
+    found.unbounded = _beside_unbounded(con, target, ingest_id, workspace, platform)
     if not has_range and not older_range:
         return found  # day rows against day rows: restatement has settled them
     days = (
@@ -218,3 +222,38 @@ def reconcile_granularities(
             con.execute(f"DELETE FROM {target} WHERE rowid IN ({', '.join(map(str, gone))})")
             found.superseded = len(gone)
     return found
+
+
+def _beside_unbounded(
+    con: duckdb.DuckDBPyConnection, target: str, ingest_id: int, workspace: str, platform: str
+) -> list[int]:
+    """Other loads of the same units when one side has rows of unknown period."""
+    unit = _UNIT[target]
+    unknown = f"grain = 'range' AND ({_FIRST} IS NULL OR {_LAST} IS NULL)"
+    others = "workspace = ? AND platform = ? AND ingest_id <> ?"
+    mine = f"ingest_id = {int(ingest_id)}"
+    params: list[object] = [workspace, platform, ingest_id]
+
+    def some(where: str, args: list[object]) -> bool:
+        sql = f"SELECT count(*) FROM (SELECT 1 FROM {target} WHERE {where} LIMIT 1)"
+        return bool(fetch_one(con, sql, args)[0])
+
+    # Rows of unknown period are rare: most loads only look for them.
+    parts, args = [], []
+    if some(f"{mine} AND {unknown}", []):
+        parts.append(
+            f"SELECT ingest_id FROM {target} WHERE {others} AND {unit} IN "
+            f"(SELECT {unit} FROM {target} WHERE {mine} AND {unknown})"
+        )
+        args += params
+    if some(f"{others} AND {unknown}", params):
+        parts.append(
+            f"SELECT ingest_id FROM {target} WHERE {others} AND {unknown} AND "
+            f"{unit} IN (SELECT {unit} FROM {target} WHERE {mine})"
+        )
+        args += params
+    if not parts:
+        return []
+    union = " UNION ALL ".join(parts)
+    rows = con.execute(f"SELECT DISTINCT ingest_id FROM ({union}) ORDER BY 1", args).fetchall()
+    return [int(r[0]) for r in rows]
