@@ -370,21 +370,20 @@ def test_rejected_rows_keep_line_text_and_reason(store: Store, tmp_path: Path) -
 def test_line_numbers_count_the_lines_of_quoted_line_breaks(store: Store, tmp_path: Path) -> None:
     # An ad text with line breaks spans three lines; rows after it keep their own line,
     # and a line break inside quotes is not a blank line.
+    first = '2025-03-01,Acme,"Brand\r\n\r\nsecond paragraph",USD,1000,100,10.00,1'
+    bad = '2025-03-02,Acme,"Bad\r\nrow",USD,1000,100,ten,1'
     path = google_export(
         tmp_path / "texts.csv",
-        [
-            '2025-03-01,Acme,"Brand\r\n\r\nsecond paragraph",USD,1000,100,10.00,1',
-            "",
-            "2025-03-02,Acme,Brand,USD,1000,100,ten,1",
-            '2025-03-03,Acme,"Say ""hi""",USD,1000,100,10.00,1',
-        ],
+        [first, "", bad, '2025-03-03,Acme,"Say ""hi""",USD,1000,100,10.00,1', first],
     )
     report = ingest_file(store, path)
     assert report.ingest_id == 1  # read twice (serially, for the line breaks), one id
     loaded = store.query("SELECT source_row, campaign_name FROM ad_performance ORDER BY 1")
-    assert [r["source_row"] for r in loaded] == [4, 9]
-    assert [(r["source_row"], r["reason"]) for r in report.first_rejects] == [
-        (8, "Cost 'ten' is not a number")
+    assert [r["source_row"] for r in loaded] == [4, 10]
+    # Rejected rows keep their whole text, line breaks inside quotes included.
+    assert [(r["source_row"], r["reason"], r["raw"]) for r in report.first_rejects] == [
+        (8, "Cost 'ten' is not a number", bad),
+        (11, "exact duplicate of line 4 (loaded once)", first),
     ]
 
 

@@ -242,8 +242,12 @@ def unmapped_cells(plan: Plan) -> list[str]:
 
 
 def _csv_cell(column: str, delimiter: str) -> str:
-    """A cell as it would be written back to CSV: quoted when it holds a delimiter or quote."""
-    needs = f"contains({column}, {literal(delimiter)}) OR contains({column}, '\"')"
+    """A cell as it would be written back to CSV: quoted when it holds a delimiter, a quote
+    or a line break."""
+    needs = (
+        f"contains({column}, {literal(delimiter)}) OR contains({column}, '\"') OR "
+        f"contains({column}, chr(10)) OR contains({column}, chr(13))"
+    )
     quoted = f"'\"' || replace({column}, '\"', '\"\"') || '\"'"
     return f"coalesce(CASE WHEN {needs} THEN {quoted} ELSE {column} END, '')"
 

@@ -241,16 +241,29 @@ def _scan(path: Path, utf8_path: Path, encoding: str, size: int) -> TextFile:
 
 
 def read_lines(path: Path, numbers: list[int]) -> dict[int, str]:
-    """The text of some lines (1-based), read in one streaming pass."""
+    """The text of the records starting on some lines (1-based), read in one streaming pass.
+
+    A record whose quoted cell spans lines (an ad text with line breaks) is returned whole.
+    """
     wanted = set(numbers)
     found: dict[int, str] = {}
     if not wanted:
         return found
     last = max(wanted)
     with path.open(encoding="utf-8-sig", errors="replace", newline="") as fh:
-        for number, line in enumerate(fh, start=1):
-            if number in wanted:
-                found[number] = line.rstrip("\r\n")
+        lines = iter(fh)
+        number = 0
+        for line in lines:
+            number += 1
+            start, record = number, line
+            if start in wanted:
+                while record.count('"') % 2:  # a quote still open: the record goes on
+                    more = next(lines, None)
+                    if more is None:
+                        break
+                    number += 1
+                    record += more
+                found[start] = record.rstrip("\r\n")
             if number >= last:
                 break
     return found
