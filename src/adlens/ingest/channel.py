@@ -43,15 +43,29 @@ def channel_of(target: str, key: tuple[Any, ...]) -> str:
     return classify_ad(*key)
 
 
+_KNOWN = ", ".join(literal(c) for c in CHANNELS)  # GA4's default channel group names
+
+
 def unknown_groups(con: duckdb.DuckDBPyConnection, stage: str, limit: int = 5) -> list[str]:
     """Channel group values of an export that are not GA4's default channel group names
-    (a custom channel group, or a localised export): they are kept as exported."""
-    known = ", ".join(literal(c) for c in CHANNELS)
+    (a custom channel group, or a localised export)."""
     rows = con.execute(
         f"SELECT DISTINCT channel FROM {stage} WHERE _reason IS NULL AND NOT _blank "
-        f"AND channel NOT IN ({known}) ORDER BY 1 LIMIT {int(limit)}"
+        f"AND channel NOT IN ({_KNOWN}) ORDER BY 1 LIMIT {int(limit)}"
     ).fetchall()
     return [str(r[0]) for r in rows]
+
+
+def with_exported_group(grouped: str) -> str:
+    """SQL choosing a row's channel when the export has its own group (staged ``channel``):
+    the export's group first; a name GA4's default grouping does not use (custom,
+    localised) yields to ``grouped``, adlens's grouping of the row, unless that is
+    Unassigned."""
+    return (
+        f"CASE WHEN channel IN ({_KNOWN}) THEN channel "
+        f"WHEN {grouped} <> 'Unassigned' THEN {grouped} "
+        f"ELSE coalesce(channel, {grouped}) END"
+    )
 
 
 def channel_join(

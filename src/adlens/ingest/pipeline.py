@@ -25,7 +25,6 @@ from typing import Any
 import duckdb
 
 from adlens import consolidate, fx, words
-from adlens.channels import CHANNELS
 from adlens.errors import UnreadableFileError
 from adlens.ingest import channel, checks, quality, restate
 from adlens.ingest.checks import LINEAGE
@@ -47,12 +46,11 @@ from adlens.ingest.read import csv_errors, csv_relation, drop_csv_errors, rows_r
 from adlens.ingest.report import IngestReport
 from adlens.ingest.source import (
     TextFile,
-    blank_lines,
     lines_within_records,
     open_source,
     read_lines,
 )
-from adlens.ingest.values import literal, settle_date_order
+from adlens.ingest.values import settle_date_order
 from adlens.query.rollups import finer_than_groups, refresh_rollups
 from adlens.schema import DATE_FIELDS, FACT_COLUMNS, SESSION_COLUMNS
 from adlens.settings import Settings, get_settings
@@ -326,15 +324,8 @@ class Load:
         copied = copied_outputs(self.staged_plan, self.lineage)
         staged_columns = {d[0] for d in con.execute(f"SELECT * FROM {STAGE} LIMIT 0").description}
         channel_sql, join = channel.channel_join(con, STAGE, plan.target, copied, staged_columns)
-        if "channel" in staged_columns:
-            # The export's own channel group first; a name GA4's default grouping does not
-            # use (custom, localised) yields to adlens's grouping of the row's source/medium.
-            known = ", ".join(literal(c) for c in CHANNELS)
-            channel_sql = (
-                f"CASE WHEN channel IN ({known}) THEN channel "
-                f"WHEN {channel_sql} <> 'Unassigned' THEN {channel_sql} "
-                f"ELSE coalesce(channel, {channel_sql}) END"
-            )
+        if "channel" in staged_columns:  # the export has its own channel group
+            channel_sql = channel.with_exported_group(channel_sql)
         values = [channel_sql if c == "channel" else copied.get(c, c) for c in names]
         loaded = fetch_one(
             con,
@@ -378,7 +369,8 @@ class Load:
         if staged != last - first + 1 - len(skipped):
             # Quotes that do not pair up (a literal " in an unquoted cell): count blank
             # lines only, as the reader does not span records there.
-            skipped = sorted(set(blank_lines(source.utf8_path, first, last)) | rejected)
+            blanks = lines_within_records(source.utf8_path, first, last, quotes=False)
+            skipped = sorted(set(blanks) | rejected)
         if not skipped:
             return f"({first} + {STAGE}.rowid)", f"FROM {STAGE}"
         # The k-th skipped line s_k (0-based) precedes each row whose unshifted line >= s_k - k.

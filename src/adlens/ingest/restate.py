@@ -125,17 +125,8 @@ def reconcile_granularities(
     known = f"{_FIRST} IS NOT NULL AND {_LAST} IS NOT NULL"
     scope = f"workspace = ? AND platform = ? AND ingest_id <> ? AND {known}"
     params = [workspace, platform, ingest_id]
-    has_range = fetch_one(
-        con,
-        f"SELECT count(*) FROM (SELECT 1 FROM {target} WHERE ingest_id = ? AND grain = 'range' "
-        f"AND {known} LIMIT 1)",
-        [ingest_id],
-    )[0]
-    older_range = fetch_one(
-        con,
-        f"SELECT count(*) FROM (SELECT 1 FROM {target} WHERE {scope} AND grain = 'range' LIMIT 1)",
-        params,
-    )[0]
+    has_range = _exists(con, target, f"ingest_id = ? AND grain = 'range' AND {known}", [ingest_id])
+    older_range = _exists(con, target, f"{scope} AND grain = 'range'", params)
     found.unbounded = _beside_unbounded(con, target, ingest_id, workspace, platform)
     if not has_range and not older_range:
         return found  # day rows against day rows: restatement has settled them
@@ -224,6 +215,12 @@ def reconcile_granularities(
     return found
 
 
+def _exists(con: duckdb.DuckDBPyConnection, target: str, where: str, args: list[object]) -> bool:
+    """Whether any row matches (the scan stops at the first)."""
+    sql = f"SELECT count(*) FROM (SELECT 1 FROM {target} WHERE {where} LIMIT 1)"
+    return bool(fetch_one(con, sql, args)[0])
+
+
 def _beside_unbounded(
     con: duckdb.DuckDBPyConnection, target: str, ingest_id: int, workspace: str, platform: str
 ) -> list[int]:
@@ -233,20 +230,15 @@ def _beside_unbounded(
     others = "workspace = ? AND platform = ? AND ingest_id <> ?"
     mine = f"ingest_id = {int(ingest_id)}"
     params: list[object] = [workspace, platform, ingest_id]
-
-    def some(where: str, args: list[object]) -> bool:
-        sql = f"SELECT count(*) FROM (SELECT 1 FROM {target} WHERE {where} LIMIT 1)"
-        return bool(fetch_one(con, sql, args)[0])
-
     # Rows of unknown period are rare: most loads only look for them.
     parts, args = [], []
-    if some(f"{mine} AND {unknown}", []):
+    if _exists(con, target, f"{mine} AND {unknown}", []):
         parts.append(
             f"SELECT ingest_id FROM {target} WHERE {others} AND {unit} IN "
             f"(SELECT {unit} FROM {target} WHERE {mine} AND {unknown})"
         )
         args += params
-    if some(f"{others} AND {unknown}", params):
+    if _exists(con, target, f"{others} AND {unknown}", params):
         parts.append(
             f"SELECT ingest_id FROM {target} WHERE {others} AND {unknown} AND "
             f"{unit} IN (SELECT {unit} FROM {target} WHERE {mine})"

@@ -269,28 +269,14 @@ def read_lines(path: Path, numbers: list[int]) -> dict[int, str]:
     return found
 
 
-def blank_lines(path: Path, first: int, last: int) -> list[int]:
-    """1-based numbers of the blank lines between ``first`` and ``last`` (inclusive).
-
-    Only called when a reader skipped lines, so the common file is never read twice.
-    """
-    found: list[int] = []
-    with path.open("rb") as fh:
-        for number, line in enumerate(fh, start=1):
-            if number > last:
-                break
-            if number >= first and not line.strip(b"\r\n"):
-                found.append(number)
-    return found
-
-
-def lines_within_records(path: Path, first: int, last: int) -> list[int]:
+def lines_within_records(path: Path, first: int, last: int, *, quotes: bool = True) -> list[int]:
     """1-based numbers of the lines between ``first`` and ``last`` that start no record:
-    blank lines, and the lines a quoted cell continues on (an ad text with line breaks).
+    blank lines, and (``quotes``) the lines a quoted cell continues on (an ad text with
+    line breaks).
 
     A line continues a record when the record's quotes opened so far are unbalanced
-    (CSV escapes a quote by doubling it, so parity is enough). Like ``blank_lines``, only
-    called when the reader returned fewer rows than the file has lines.
+    (CSV escapes a quote by doubling it, so parity is enough). Only called when a reader
+    returned fewer rows than the file has lines, so the common file is never read twice.
     """
     found: list[int] = []
     inside = False
@@ -300,7 +286,7 @@ def lines_within_records(path: Path, first: int, last: int) -> list[int]:
                 break
             if number >= first and (inside or not line.strip(b"\r\n")):
                 found.append(number)
-            if line.count(b'"') % 2:
+            if quotes and line.count(b'"') % 2:
                 inside = not inside
     return found
 
