@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import pytest
+
+from adlens.store import Store
+
 from .api_support import META_ROWS, PASSWORD, Api, api, app_db_url
 from .conftest import EXPORTS
 
@@ -295,6 +299,27 @@ def test_a_load_changes_the_version_every_reader_sees(api: Api) -> None:
         "/v1/custom-metrics", json={"name": "x2", "expression": "spend * 2"}, headers=analyst
     )
     assert api.client.get("/v1/version", headers=analyst).json()["data_version"] == 2
+
+
+def test_a_version_never_runs_ahead_of_its_load_time(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A load that commits while /v1/version is being answered: if the answer counts the
+    load, it also carries its time (the events stream announces both together)."""
+    analyst = api.user("ana")
+    read_version = Store.data_version
+
+    def load_meanwhile(store: Store, workspace: str = "default") -> int:
+        monkeypatch.setattr(Store, "data_version", read_version)
+        uploaded = api.client.post(
+            "/data/upload", json={"data_type": "meta_ads", "data": META_ROWS}, headers=analyst
+        )
+        assert uploaded.json()["loaded"] == len(META_ROWS)
+        return read_version(store, workspace)
+
+    monkeypatch.setattr(Store, "data_version", load_meanwhile)
+    version = api.client.get("/v1/version", headers=analyst).json()
+    assert version["data_version"] == 1 and version["last_load_at"] is not None
 
 
 def test_when_no_row_loads_each_row_still_gets_its_reason(api: Api) -> None:

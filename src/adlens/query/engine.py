@@ -168,7 +168,7 @@ def _metadata(
 ) -> dict[str, Any]:
     known = _FACTS.scope(store, workspace, version)
     range_rows, grain_rows = known.get(exclusions, lambda: _excluded(store, exclusions, workspace))
-    last = known.get("last_load", lambda: _last_load(store, workspace))
+    last = known.get("last_load", lambda: store.last_load_at(workspace))
     first_day, last_day = known.get(
         f"data_span:{plan.table}", lambda: _data_span(store, plan.table, workspace)
     )
@@ -229,12 +229,6 @@ def _excluded(store: Store, exclusions: str | None, workspace: str) -> tuple[int
         return 0, 0
     row = store.con.execute(exclusions, [workspace]).fetchall()[0]
     return int(row[0] or 0), int(row[1] or 0)
-
-
-def _last_load(store: Store, workspace: str) -> Any:
-    return store.con.execute(
-        "SELECT max(finished_at) FROM ingests WHERE workspace = ?", [workspace]
-    ).fetchall()[0][0]
 
 
 class _Scope:

@@ -140,6 +140,16 @@ class Store:
         )
         return int(row[0])
 
+    def last_load_at(self, workspace: str = "default") -> Any:
+        """When the workspace's last load finished (a timestamp), or None before any load.
+
+        Read it after ``data_version``: a load commits its ingest row and its version bump
+        together, so a version read first is never newer than the load time read after it.
+        """
+        return fetch_one(
+            self.con, "SELECT max(finished_at) FROM ingests WHERE workspace = ?", [workspace]
+        )[0]
+
     def bump_data_version(self, workspace: str = "*") -> None:
         """Record a change to stored data outside a ``transaction`` block (which bumps in its
         caller's transaction with ``bump_data_version``)."""

@@ -167,11 +167,10 @@ def meta(principal: Reader, store: StoreDep) -> dict[str, Any]:
 
 
 def _version(store: Store, workspace: str) -> Version:
-    last = store.con.execute(
-        "SELECT max(finished_at) FROM ingests WHERE workspace = ?", [workspace]
-    ).fetchall()[0][0]
+    version = store.data_version(workspace)  # first: a load's time is never older than it
+    last = store.last_load_at(workspace)
     return Version(
-        data_version=store.data_version(workspace),
+        data_version=version,
         last_load_at=last.isoformat() if last is not None else None,
     )
 
