@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import io
+import zipfile
+from pathlib import Path
+
 import pytest
 
 from adlens.store import Store
 
-from .api_support import META_ROWS, PASSWORD, Api, api, app_db_url
+from .api_support import META_ROWS, PASSWORD, Api, api, api_settings, app_db_url, build_api
 from .conftest import EXPORTS
 
 __all__ = ["api", "app_db_url"]
@@ -110,6 +114,41 @@ def test_file_upload_returns_the_ingest_report_and_lists_it(api: Api) -> None:
         "/data/upload/file", files={"file": (name, (EXPORTS / name).read_bytes())}, headers=analyst
     ).json()
     assert (again["status"], again["duplicate_of"]) == ("duplicate", 1)
+
+
+def test_a_zipped_upload_loads_within_the_unpacked_limit(tmp_path: Path, app_db_url: str) -> None:
+    name = "microsoft_ads_daily.csv"
+    body = (EXPORTS / name).read_bytes()
+    packed = io.BytesIO()
+    with zipfile.ZipFile(packed, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr(name, body * 2)  # twice the export: past the limit below
+    for running in build_api(
+        api_settings(tmp_path, app_db_url, max_unpacked_bytes=len(body) + 100)
+    ):
+        analyst = running.user("ana")
+        refused = running.client.post(
+            "/data/upload/file",
+            files={"file": ("report.zip", packed.getvalue())},
+            headers=analyst,
+        )
+        assert refused.status_code == 422
+        assert f"unpacks to more than {len(body) + 100:,} bytes" in refused.json()["detail"]
+        packed = io.BytesIO()
+        with zipfile.ZipFile(packed, "w", zipfile.ZIP_DEFLATED) as archive:
+            archive.writestr(name, body)
+        loaded = running.client.post(
+            "/data/upload/file",
+            files={"file": ("report.zip", packed.getvalue())},
+            headers=analyst,
+        ).json()
+        assert (loaded["status"], loaded["file"], loaded["rows_loaded"]) == (
+            "loaded",
+            "report.zip",
+            3,
+        )
+        assert (loaded["detection"]["archive"], loaded["detection"]["member"]) == ("zip", name)
+        listed = running.client.get("/ingests", headers=analyst).json()["data"]
+        assert [r["source_file"] for r in listed] == ["report.zip"]
 
 
 def test_formula_cells_are_never_echoed_unescaped(api: Api) -> None:

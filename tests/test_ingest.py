@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import codecs
+import gzip
+import zipfile
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import openpyxl
 import pytest
@@ -12,7 +15,7 @@ import pytest
 from adlens import fx
 from adlens.errors import AdlensError, MappingError, UnknownLayoutError, UnreadableFileError
 from adlens.ingest import ingest_file, inspect_file, load_mapping, pipeline
-from adlens.store import Store
+from adlens.store import Store, open_store
 
 from .conftest import EXPORTS, write
 
@@ -312,6 +315,112 @@ def test_unreadable_files_fail_clearly_and_store_nothing(
 def test_a_missing_file_is_named(store: Store, tmp_path: Path) -> None:
     with pytest.raises(UnreadableFileError, match="no such file"):
         ingest_file(store, tmp_path / "nope.csv")
+
+
+# --- compressed downloads ----------------------------------------------------------------------
+
+
+def _zipped(path: Path, *members: tuple[str, bytes]) -> Path:
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in members:
+            archive.writestr(name, data)
+    return path
+
+
+def test_a_zipped_export_loads_as_the_export_inside(store: Store, tmp_path: Path) -> None:
+    name = "microsoft_ads_daily.csv"
+    archive = _zipped(tmp_path / "report.zip", (name, (EXPORTS / name).read_bytes()))
+    report = ingest_file(store, archive)
+    assert (report.platform, report.rows_loaded, report.detection["member"]) == (
+        "microsoft",
+        3,
+        name,
+    )
+    assert store.query("SELECT DISTINCT source_file FROM ad_performance") == [
+        {"source_file": f"report.zip/{name}"}
+    ]
+    zipped = totals(store)
+    # the same export, unzipped: recognised as already loaded, whatever wrapped it
+    assert ingest_file(store, EXPORTS / name).status == "duplicate"
+    with open_store(tmp_path / "plain.duckdb") as plain:
+        ingest_file(plain, EXPORTS / name)
+        assert totals(plain) == zipped
+
+
+def test_a_gzipped_utf16_export_is_unpacked_then_transcoded(store: Store, tmp_path: Path) -> None:
+    name = "google_ads_excel_utf16.csv"
+    packed = tmp_path / f"{name}.gz"
+    packed.write_bytes(gzip.compress((EXPORTS / name).read_bytes()))
+    info = inspect_file(packed)
+    assert (info["archive"], info["member"], info["encoding"], info["platform"]) == (
+        "gzip",
+        None,
+        "utf-16-le",
+        "google_ads",
+    )
+    report = ingest_file(store, packed)
+    with open_store(tmp_path / "plain.duckdb") as plain:
+        assert report.rows_loaded == ingest_file(plain, EXPORTS / name).rows_loaded > 0
+        assert totals(store) == totals(plain)
+    assert store.query("SELECT DISTINCT source_file FROM ad_performance") == [
+        {"source_file": packed.name}
+    ]
+
+
+def _encrypted(path: Path) -> Path:
+    _zipped(path, ("report.csv", b"Day,Cost\n"))
+    data = bytearray(path.read_bytes())
+    # general purpose flag bit 0 (encrypted), in the local header and the central directory
+    data[6] |= 1
+    central = data.rindex(b"PK\x01\x02")
+    data[central + 8] |= 1
+    path.write_bytes(bytes(data))
+    return path
+
+
+@pytest.mark.parametrize(
+    ("build", "words"),
+    [
+        (
+            lambda p: _zipped(p, ("a.csv", b"x"), ("b.csv", b"y"), ("__MACOSX/._a.csv", b"z")),
+            "is a ZIP archive of 2 files (a.csv, b.csv)",
+        ),
+        (lambda p: _zipped(p, ("__MACOSX/._a.csv", b"z")), "is a ZIP archive with no file in it"),
+        (_encrypted, "report.csv is password-protected"),
+        (
+            lambda p: _zipped(p, ("inner.csv.gz", gzip.compress(b"Day,Cost\n"))),
+            "holds another compressed file (inner.csv.gz)",
+        ),
+        (
+            lambda p: p.write_bytes(gzip.compress(b"Day,Cost\n2025-03-01,1\n" * 50)[:40]) and p,
+            "a damaged or incomplete compressed file",
+        ),
+        (lambda p: p.write_bytes(b"PK\x03\x04 cut short") and p, "damaged or incomplete"),
+    ],
+    ids=["several-files", "only-litter", "password", "nested", "truncated-gzip", "damaged-zip"],
+)
+def test_compressed_files_that_cannot_load_say_why(
+    store: Store, tmp_path: Path, build: Any, words: str
+) -> None:
+    ingest_file(store, EXPORTS / "meta_ads_daily.csv")
+    before = state(store)
+    path = build(tmp_path / "report.zip")
+    with pytest.raises(UnreadableFileError) as raised:
+        ingest_file(store, path)
+    assert words in str(raised.value) and raised.value.hint
+    assert state(store) == before
+
+
+def test_an_archive_that_unpacks_past_the_limit_stores_nothing(
+    store: Store, tmp_path: Path
+) -> None:
+    body = (EXPORTS / "meta_ads_daily.csv").read_bytes()
+    archive = _zipped(tmp_path / "big.zip", ("meta.csv", body))
+    before = state(store)
+    with pytest.raises(UnreadableFileError, match=f"unpacks to more than {len(body) - 1:,} bytes"):
+        ingest_file(store, archive, max_unpacked=len(body) - 1)
+    assert state(store) == before
+    assert ingest_file(store, archive, max_unpacked=len(body)).rows_loaded > 0
 
 
 # --- rows that cannot be loaded, and their lines -----------------------------------------------

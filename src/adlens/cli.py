@@ -139,7 +139,9 @@ def _print_json(data: Any) -> None:
 
 @app.command()
 def ingest(
-    paths: Annotated[list[Path], typer.Argument(help="Export files (CSV, TSV, XLSX).")],
+    paths: Annotated[
+        list[Path], typer.Argument(help="Export files (CSV, TSV, XLSX; also zipped or gzipped).")
+    ],
     db: DbOption = None,
     mapping: MappingOption = None,
     platform: PlatformOption = None,
@@ -287,6 +289,7 @@ def inspect(
         "confidence",
         "runner_up",
         "target_table",
+        "archive",
         "encoding",
         "delimiter",
         "sep_line",
@@ -334,6 +337,8 @@ def _inspected(key: str, value: Any, info: dict[str, Any]) -> str:
         if value.get("start") and value.get("end"):
             return f"{value['start']} → {value['end']} (from '{value['text']}')"
         return f"unknown (the title says '{value['text']}')"
+    if key == "archive":  # the export was read from inside a compressed file
+        return f"{value}: {info['member']}" if info.get("member") else value
     if key == "preamble_lines":
         return "\n".join(value)
     if key == "notes":

@@ -70,6 +70,11 @@ class Settings(BaseSettings):
     max_upload_bytes: int = Field(
         256 << 20, ge=1024, description="Largest file accepted by POST /data/upload/file."
     )
+    max_unpacked_bytes: int = Field(
+        4 << 30,
+        ge=1024,
+        description="Largest export a compressed upload (ZIP, gzip) may unpack to.",
+    )
     max_json_depth: int = Field(32, ge=2, le=512, description="Deepest JSON nesting accepted.")
     cors_origins: list[str] = Field(
         default_factory=list, description="Origins allowed by CORS; empty: CORS closed."

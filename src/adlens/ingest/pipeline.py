@@ -70,7 +70,7 @@ def inspect_file(path: Path, mapping: Mapping | None = None, preview: int = 10) 
         plan, rows = detect(source, mapping)
         _settle_date_order(con, plan, source, rows)
         relation, line_expr = _relation(plan, source, rows, Path(tmp))
-        lineage = Lineage(0, "preview", path.name, get_settings().reporting_currency)
+        lineage = Lineage(0, "preview", source.name, get_settings().reporting_currency)
         query = clean_query(plan, relation, lineage, line_expr=line_expr)
         cur = con.execute(
             f"SELECT * EXCLUDE (_blank, _raw) FROM ({query}) WHERE NOT _blank LIMIT {preview}"
@@ -83,11 +83,20 @@ def inspect_file(path: Path, mapping: Mapping | None = None, preview: int = 10) 
             key = tuple(row.get(k) for k in channel.KEYS[plan.target])
             row["channel"] = row.get("channel") or channel.channel_of(plan.target, key)
             clean.append({k: _jsonable(v) for k, v in row.items() if k in keep})
+    info = _described(plan, source)
+    info["preview"] = clean
+    return info
+
+
+def _described(plan: Plan, source: TextFile) -> dict[str, Any]:
+    """What was detected (``Plan.describe``) and what the file is."""
     info = plan.describe()
     info["encoding"] = source.encoding
     info["bytes"] = source.size
     info["lines"] = source.line_count
-    info["preview"] = clean
+    if source.archive:
+        info["archive"] = source.archive
+        info["member"] = source.member
     return info
 
 
@@ -100,20 +109,22 @@ def ingest_file(
     settings: Settings | None = None,
     progress: Progress | None = None,
     today: date | None = None,
+    max_unpacked: int | None = None,
 ) -> IngestReport:
     """Load one export into the store: all of it, or (on any error) none of it.
 
-    ``today`` is the day data freshness is judged against (default: the current day).
+    ``today`` is the day data freshness is judged against (default: the current day);
+    ``max_unpacked`` the most bytes a compressed file may unpack to (None: no limit).
     """
     settings = settings or get_settings()
     clock = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="adlens-") as tmp:
-        source = open_source(path, Path(tmp))
+        source = open_source(path, Path(tmp), max_unpacked=max_unpacked)
         plan, rows = detect(source, mapping)
         report = IngestReport(
             file=str(path), status="loaded", platform=plan.platform, target_table=plan.target
         )
-        report.detection = plan.describe()
+        report.detection = _described(plan, source)
         load = Load(
             store,
             plan,
@@ -199,7 +210,7 @@ class Load:
     def __post_init__(self) -> None:
         self.con = self.store.con
         self.started = datetime.now(UTC)
-        self.lineage = Lineage(0, self.workspace, self.source.path.name, "")
+        self.lineage = Lineage(0, self.workspace, self.source.name, "")
         self.staged_plan = without_ratios(self.plan)
         self.relation = ""
 
@@ -218,7 +229,7 @@ class Load:
             fetch_one(con, "SELECT nextval('ingest_id_seq')")[0]
         )
         self.lineage = Lineage(
-            ingest_id, self.workspace, self.source.path.name, self.settings.reporting_currency
+            ingest_id, self.workspace, self.source.name, self.settings.reporting_currency
         )
         relation, _ = _relation(self.plan, self.source, self.rows, self.workdir, parallel=parallel)
         self.relation = relation
@@ -333,7 +344,7 @@ class Load:
             f"SELECT {', '.join(values)}, {line} {staged} {join} "
             "WHERE _reason IS NULL AND NOT _blank",
         )[0]
-        where = [self.lineage.ingest_id, self.workspace, self.source.path.name]
+        where = [self.lineage.ingest_id, self.workspace, self.source.name]
         con.execute(
             f"INSERT INTO rejects SELECT ?, ?, ?, {line}, _raw, _reason {staged} "
             "WHERE _reason IS NOT NULL AND NOT _blank",
@@ -359,7 +370,7 @@ class Load:
         for line, raw, reason in errors:
             con.execute(
                 "INSERT INTO rejects VALUES (?, ?, ?, ?, ?, ?)",
-                [self.lineage.ingest_id, self.workspace, source.path.name, line, raw, reason],
+                [self.lineage.ingest_id, self.workspace, source.name, line, raw, reason],
             )
         staged = int(fetch_one(con, f"SELECT count(*) FROM {STAGE}")[0])
         if staged + len(errors) == last - first + 1:
@@ -405,7 +416,7 @@ class Load:
             con.executemany(
                 "INSERT INTO rejects VALUES (?, ?, ?, ?, ?, ?)",
                 [
-                    [ingest_id, self.workspace, self.source.path.name, line, text.get(line), why]
+                    [ingest_id, self.workspace, self.source.name, line, text.get(line), why]
                     for line, why in found.covered
                 ],
             )

@@ -6,19 +6,26 @@ that are not UTF-8 (UTF-16 "Excel CSV" exports, Windows-1252) are transcoded to
 a temporary UTF-8 file, streaming, because DuckDB reads only UTF-8 without
 downloading an extension. Workbooks (XLSX, XLS) are transcoded the same way: their
 first sheet with data is written out as CSV, a sheet row to a line, so a workbook
-loads through the same reader, checks and line numbers as any export.
+loads through the same reader, checks and line numbers as any export. Compressed
+downloads (a ZIP holding one export, as Microsoft Advertising serves its reports, or a
+gzip file) are unpacked to the same temporary directory first, streaming, and the export
+inside is probed like any file; its hash is the export's own, so the same report loads
+once whether it came zipped or not.
 """
 
 from __future__ import annotations
 
 import codecs
 import csv
+import gzip
 import hashlib
 import tempfile
 import threading
+import zipfile
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
+from typing import IO
 
 from adlens.errors import UnreadableFileError
 
@@ -26,8 +33,11 @@ CHUNK = 4 << 20
 HEAD_BYTES = 256 << 10
 TAIL_BYTES = 64 << 10
 
-XLSX_MAGIC = b"PK\x03\x04"
+XLSX_MAGIC = ZIP_MAGIC = b"PK\x03\x04"  # a workbook is a ZIP of XML parts
 XLS_MAGIC = b"\xd0\xcf\x11\xe0"
+GZIP_MAGIC = b"\x1f\x8b"
+WORKBOOK_PART = "[Content_Types].xml"  # every Office Open XML package holds it
+ARCHIVE_LITTER = ("__MACOSX/", ".DS_Store", "Thumbs.db")  # what zipping on a desktop adds
 
 
 class Digest:
@@ -75,14 +85,27 @@ class TextFile:
     tail: list[str] = field(default_factory=list)  # last lines, decoded
     tail_first_line: int = 1  # physical line number of tail[0]
     sheet: str | None = None  # a workbook's sheet that was read (its rows are the lines)
+    archive: str | None = None  # "zip" or "gzip": ``path`` was unpacked to read the export
+    member: str | None = None  # the export's name inside a ZIP archive
+
+    @property
+    def name(self) -> str:
+        """The file as rows name it (``source_file``): ``report.zip/Campaigns.csv`` in a ZIP."""
+        return f"{self.path.name}/{self.member}" if self.member else self.path.name
 
     @property
     def sha256(self) -> str:
         return self.digest.hexdigest()
 
 
-def open_source(path: Path, workdir: Path | None = None) -> TextFile:
-    """Probe ``path`` and return what it is, or raise an error saying why it is unreadable."""
+def open_source(
+    path: Path, workdir: Path | None = None, *, max_unpacked: int | None = None
+) -> TextFile:
+    """Probe ``path`` and return what it is, or raise an error saying why it is unreadable.
+
+    ``max_unpacked``: the most bytes a compressed file may unpack to (None: no limit), so
+    an upload cannot fill the disk with a small archive.
+    """
     if not path.exists():
         raise UnreadableFileError(f"{path}: no such file", hint="check the path")
     if path.is_dir():
@@ -95,13 +118,15 @@ def open_source(path: Path, workdir: Path | None = None) -> TextFile:
     with path.open("rb") as fh:
         start = fh.read(HEAD_BYTES)
     sheet = None
+    workdir = workdir or Path(tempfile.mkdtemp(prefix="adlens-"))
+    if _compressed(path, start):
+        return _unpacked(path, workdir, max_unpacked)
     if start.startswith((XLSX_MAGIC, XLS_MAGIC)):
         encoding = "xlsx" if start.startswith(XLSX_MAGIC) else "xls"
     else:
         encoding = _detect_encoding(start, path)
         if encoding in ("utf-8", "utf-8-sig"):
             return _scan(path, path, encoding, size)
-    workdir = workdir or Path(tempfile.mkdtemp(prefix="adlens-"))
     utf8_path = workdir / (path.stem + ".utf8.csv")
     if encoding in ("xlsx", "xls"):
         sheet = _sheet_to_csv(path, utf8_path)
@@ -111,6 +136,99 @@ def open_source(path: Path, workdir: Path | None = None) -> TextFile:
     text.path, text.encoding, text.size, text.digest = path, encoding, size, Digest(path)
     text.sheet = sheet
     return text
+
+
+def _compressed(path: Path, start: bytes | None = None) -> bool:
+    """Whether ``path`` is a gzip file or a ZIP archive other than a workbook."""
+    if start is None:
+        with path.open("rb") as fh:
+            start = fh.read(4)
+    return start.startswith(GZIP_MAGIC) or (start.startswith(ZIP_MAGIC) and not _workbook(path))
+
+
+def _workbook(path: Path) -> bool:
+    try:
+        with zipfile.ZipFile(path) as archive:
+            return WORKBOOK_PART in archive.namelist()
+    except (zipfile.BadZipFile, OSError):  # damaged: its reader says what is wrong
+        return path.suffix.lower() != ".zip"
+
+
+def _unpacked(path: Path, workdir: Path, limit: int | None) -> TextFile:
+    """The export inside a ZIP or gzip file, unpacked into ``workdir`` and probed."""
+    member = None
+    target = workdir / "unpacked"
+    target.mkdir(exist_ok=True)
+    try:
+        if zipfile.is_zipfile(path):
+            with zipfile.ZipFile(path) as archive:
+                info = _only_export(path, archive)
+                member = info.filename
+                if info.flag_bits & 0x1:
+                    raise UnreadableFileError(
+                        f"{path}: {member} is password-protected",
+                        hint="unzip it with its password and load the export inside",
+                    )
+                inner = target / Path(member).name
+                with archive.open(info) as packed:
+                    _copy_within(packed, inner, limit, path)
+        else:
+            inner = target / (path.name.removesuffix(".gz").removesuffix(".gzip") or "export")
+            with gzip.open(path) as packed:
+                _copy_within(packed, inner, limit, path)
+    except NotImplementedError as exc:  # e.g. Deflate64, which Python's zipfile lacks
+        raise UnreadableFileError(
+            f"{path}: compressed with a method adlens cannot unpack ({exc})",
+            hint="unzip it and load the export inside",
+        ) from None
+    except (zipfile.BadZipFile, gzip.BadGzipFile, EOFError, OSError) as exc:
+        raise UnreadableFileError(
+            f"{path}: a damaged or incomplete compressed file ({exc})",
+            hint="download the report again, or unpack it and load the export inside",
+        ) from None
+    if _compressed(inner):
+        raise UnreadableFileError(
+            f"{path} holds another compressed file ({inner.name})",
+            hint="unpack it and load the export inside",
+        )
+    text = open_source(inner, workdir)
+    text.path, text.archive, text.member = path, "zip" if member else "gzip", member
+    return text
+
+
+def _only_export(path: Path, archive: zipfile.ZipFile) -> zipfile.ZipInfo:
+    files = [
+        info
+        for info in archive.infolist()
+        if not info.is_dir() and not any(litter in info.filename for litter in ARCHIVE_LITTER)
+    ]
+    if len(files) == 1:
+        return files[0]
+    if not files:
+        raise UnreadableFileError(
+            f"{path} is a ZIP archive with no file in it",
+            hint="export the report again; the download was empty",
+        )
+    names = ", ".join(info.filename for info in files[:5]) + (", ..." if len(files) > 5 else "")
+    raise UnreadableFileError(
+        f"{path} is a ZIP archive of {len(files)} files ({names}); a load reads one export",
+        hint="unzip it and load the exports: adlens ingest accepts several files at once",
+    )
+
+
+def _copy_within(
+    packed: IO[bytes] | gzip.GzipFile, target: Path, limit: int | None, path: Path
+) -> None:
+    written = 0
+    with target.open("wb") as out:
+        while chunk := packed.read(CHUNK):
+            written += len(chunk)
+            if limit is not None and written > limit:
+                raise UnreadableFileError(
+                    f"{path} unpacks to more than {limit:,} bytes, the most a load accepts",
+                    hint="load the export uncompressed, or raise ADLENS_MAX_UNPACKED_BYTES",
+                )
+            out.write(chunk)
 
 
 def _detect_encoding(start: bytes, path: Path) -> str:

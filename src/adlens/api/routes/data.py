@@ -31,7 +31,7 @@ router = APIRouter(tags=["data"])
 Uploader = Annotated[Principal, Depends(Require("upload", "upload"))]
 Reader = Annotated[Principal, Depends(Require("read"))]
 SAFE_NAME = re.compile(r"[^A-Za-z0-9._ -]+")
-SUFFIXES = (".csv", ".tsv", ".txt", ".xlsx")
+SUFFIXES = (".csv", ".tsv", ".txt", ".xlsx", ".zip", ".gz")
 INGEST_COLUMNS = (
     "ingest_id, workspace, source_file, platform, target_table, status, started_at, "
     "finished_at, rows_read, rows_loaded, rows_rejected, rows_replaced, rows_changed, "
@@ -162,14 +162,15 @@ UPLOAD_BODY = {
     "/data/upload/file",
     openapi_extra={"requestBody": UPLOAD_BODY},
     responses=responses(400, 401, 403, 413, 422, 429, 503),
-    summary="Load an export file (CSV, TSV, XLSX)",
+    summary="Load an export file (CSV, TSV, XLSX; or one of them zipped or gzipped)",
 )
 async def upload_file(request: Request, principal: Uploader, services: ServicesDep) -> Any:
     """Load one export, detected like ``adlens ingest``; returns the ingest report.
 
     Credentials are checked before the body is read. The file (multipart field ``file``)
     is streamed to disk, never held whole in memory; its size limit is
-    ``ADLENS_MAX_UPLOAD_BYTES``.
+    ``ADLENS_MAX_UPLOAD_BYTES``, and a compressed one may unpack to at most
+    ``ADLENS_MAX_UNPACKED_BYTES``.
     """
     try:
         form = await request.form(max_files=1, max_fields=10)
@@ -195,7 +196,8 @@ def _load_upload(
     name = SAFE_NAME.sub("_", Path(upload.filename or "upload.csv").name).strip(" .") or "upload"
     if not name.lower().endswith(SUFFIXES):
         raise InvalidInputError(
-            f"{name!r} is not a CSV, TSV or XLSX file", hint="upload an export as .csv/.tsv/.xlsx"
+            f"{name!r} is not a CSV, TSV or XLSX file",
+            hint="upload an export as .csv/.tsv/.xlsx (or one of them as .zip/.gz)",
         )
     with tempfile.TemporaryDirectory(prefix="adlens-upload-") as tmp:
         path = Path(tmp) / name
@@ -203,7 +205,11 @@ def _load_upload(
             shutil.copyfileobj(upload.file, target, 1 << 20)
         with services.writing() as store:
             report = ingest_file(
-                store, path, workspace=principal.workspace, settings=services.settings
+                store,
+                path,
+                workspace=principal.workspace,
+                settings=services.settings,
+                max_unpacked=services.settings.max_unpacked_bytes,
             ).to_dict()
     report["file"] = name
     services.metrics.observe_ingest(report)
