@@ -114,7 +114,9 @@ def test_readme_http_example_runs_against_a_real_server(tmp_path: Path, app_db_u
         )
         assert locked.returncode == 2
         assert "is open for writing in another process" in locked.stderr
-        assert "stop that process (for example a running `adlens serve`)" in locked.stderr
+        assert "(for example a running `adlens serve`, whose dashboard and API do the same" in (
+            " ".join(locked.stderr.split())
+        )
         second = subprocess.run(
             [ADLENS, "serve", "--port", str(free_port())],
             env=env,

@@ -192,7 +192,8 @@ def open_store(path: Path | str, *, read_only: bool = False) -> Store:
         if "lock" in str(exc).lower():
             raise StoreLockedError(
                 f"{path} is open for writing in another process",
-                hint="stop that process (for example a running `adlens serve`), "
+                hint="stop that process (for example a running `adlens serve`, whose dashboard "
+                "and API do the same meanwhile, uploads included: POST /data/upload/file), "
                 "or point --db / ADLENS_DB at another file",
                 where={"db": str(path)},
             ) from exc
