@@ -13,6 +13,7 @@ import pytest
 from typer.testing import CliRunner
 
 from adlens.cli import app
+from adlens.settings import get_settings
 
 from .conftest import EXPORTS, write
 
@@ -156,6 +157,17 @@ def test_demo_loads_every_platform(tmp_path: Path) -> None:
     assert summary["sessions"]["rows"] > 0
     assert all(r["status"] == "loaded" for r in summary["reports"])
     assert all(r["spend"] > 0 for r in summary["totals"])  # GBP/EUR converted, never mixed
+
+
+def test_demo_says_how_to_reach_its_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    code, out, _ = run("demo", "--dir", str(tmp_path / "demo"), "--days", "40")
+    assert code == 0
+    advice = next(line for line in out.splitlines() if line.startswith("next: "))
+    store = advice.split("`export ADLENS_DB=", 1)[1].split("`", 1)[0]
+    monkeypatch.setenv("ADLENS_DB", store)  # following the advice reaches the demo's loads
+    get_settings.cache_clear()
+    code, listed, _ = run("ingests", "--json")
+    assert code == 0 and len(json.loads(listed)) == 8
 
 
 def test_the_installed_script_runs(tmp_path: Path) -> None:

@@ -520,7 +520,12 @@ def demo(
     out.print(table)
     out.print(f"store: {summary['db']} · sample exports in {summary['dir']}")
     out.print(f"{summary['anomalies']} anomalies found (`adlens detect` lists them)")
-    out.print("next: `adlens quality`, `adlens ingests`, `adlens campaigns`, `adlens demo --serve`")
+    if not serve:  # the demo's store is not the default one: say how to point at it
+        out.print(
+            f"next: `export ADLENS_DB={summary['db']}`, then `adlens quality`, `adlens ingests`, "
+            "`adlens campaigns`; `adlens demo --serve` opens the dashboard",
+            markup=False,
+        )
     if serve:
         from adlens.cli_web import open_dashboard
 
