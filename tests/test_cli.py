@@ -143,6 +143,31 @@ def test_fx_commands(tmp_path: Path) -> None:
     assert code == 2 and "must be positive" in err
 
 
+def test_a_directory_loads_its_files_in_name_order(tmp_path: Path) -> None:
+    exports = tmp_path / "exports"
+    (exports / "older").mkdir(parents=True)
+    for name in ("tiktok_ads_daily.csv", "meta_ads_daily.csv"):
+        (exports / name).write_bytes((EXPORTS / name).read_bytes())
+    (exports / ".~lock.meta_ads_daily.csv#").write_text("held open by a spreadsheet")
+    (exports / "older" / "linkedin.csv").write_bytes(
+        (EXPORTS / "linkedin_campaign_performance.csv").read_bytes()
+    )
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    code, out, _ = run(
+        "ingest", str(exports), str(empty), "--db", str(tmp_path / "x.duckdb"), "--json"
+    )
+    loaded = json.loads(out)
+    assert code == 1  # the empty directory failed; the others loaded
+    assert [Path(r["file"]).name for r in loaded["reports"]] == [
+        "meta_ads_daily.csv",
+        "tiktok_ads_daily.csv",
+    ]
+    assert [(e["file"], e["detail"]) for e in loaded["errors"]] == [
+        (str(empty), f"{empty} is a directory with no file in it")
+    ]
+
+
 def test_demo_loads_every_platform(tmp_path: Path) -> None:
     code, out, _ = run("demo", "--dir", str(tmp_path / "demo"), "--days", "40", "--json")
     summary = json.loads(out)

@@ -140,7 +140,10 @@ def _print_json(data: Any) -> None:
 @app.command()
 def ingest(
     paths: Annotated[
-        list[Path], typer.Argument(help="Export files (CSV, TSV, XLSX; also zipped or gzipped).")
+        list[Path],
+        typer.Argument(
+            help="Export files (CSV, TSV, XLSX; also zipped or gzipped), or directories of them."
+        ),
     ],
     db: DbOption = None,
     mapping: MappingOption = None,
@@ -155,7 +158,9 @@ def ingest(
     The platform (Meta, Google Ads, TikTok, LinkedIn, Microsoft Advertising, GA4) is
     detected from the columns and title lines. Rows that cannot be loaded are kept in
     `rejects` with their line and reason. Loading the same file again adds nothing;
-    a newer export of days already loaded replaces them. Exit code 1 if any file failed.
+    a newer export of days already loaded replaces them. A directory loads the files in
+    it (not its subdirectories or hidden files) in name order, as `exports/*` would.
+    Exit code 1 if any file failed.
     """
     from adlens.ingest import ingest_file
     from adlens.store import open_store
@@ -166,7 +171,7 @@ def ingest(
         parsed = _mapping(mapping, platform)
         store = open_store(_db(db))
     with store:
-        for path in paths:
+        for path in _files(paths):
             try:
                 with _progress(path.name) as progress:
                     report = ingest_file(
@@ -186,6 +191,18 @@ def ingest(
         _print_json({"reports": reports, "errors": failures})
     if failures:
         raise typer.Exit(1)
+
+
+def _files(paths: list[Path]) -> Iterator[Path]:
+    """The paths, each directory replaced by its files in name order (an empty one stays,
+    so that loading it fails with a message)."""
+    for path in paths:
+        inside = (
+            sorted(p for p in path.iterdir() if p.is_file() and not p.name.startswith("."))
+            if path.is_dir()
+            else []
+        )
+        yield from inside or [path]
 
 
 def _mapping(path: Path | None, platform: str | None) -> Any:

@@ -109,6 +109,10 @@ def open_source(
     if not path.exists():
         raise UnreadableFileError(f"{path}: no such file", hint="check the path")
     if path.is_dir():
+        if not any(p.is_file() and not p.name.startswith(".") for p in path.iterdir()):
+            raise UnreadableFileError(
+                f"{path} is a directory with no file in it", hint="name the export files to load"
+            )
         raise UnreadableFileError(f"{path} is a directory", hint="name the export files in it")
     size = path.stat().st_size
     if size == 0:
