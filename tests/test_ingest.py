@@ -317,6 +317,88 @@ def test_a_missing_file_is_named(store: Store, tmp_path: Path) -> None:
         ingest_file(store, tmp_path / "nope.csv")
 
 
+# --- summary rows under the header ------------------------------------------------------------
+
+META_HEADER = "Day,Campaign name,Ad set name,Amount spent (USD),Impressions,Link clicks"
+
+
+def test_a_summary_row_under_the_header_checks_the_load_and_is_never_data(
+    store: Store, tmp_path: Path
+) -> None:
+    path = write(
+        tmp_path / "meta.csv",
+        "\n".join(
+            [
+                META_HEADER,
+                ",,,300.00,3000,30",  # Meta's "Include summary row"
+                "2025-03-01,A,S1,100.00,1000,10",
+                "2025-03-02,A,S1,200.00,2000,20",
+            ]
+        ),
+    )
+    report = ingest_file(store, path)
+    assert (report.rows_loaded, report.rows_rejected) == (2, 0)
+    assert {(t["row"], t["measure"], t["ok"]) for t in report.totals_check} == {
+        ("summary", "spend", True),
+        ("summary", "impressions", True),
+        ("summary", "clicks", True),
+    }
+    assert report.detection["summary_line"] == 2
+    assert store.query("SELECT source_row, spend FROM ad_performance ORDER BY 1") == [
+        {"source_row": 3, "spend": 100.0},
+        {"source_row": 4, "spend": 200.0},
+    ]
+
+
+def test_a_summary_row_of_a_range_report_is_not_counted_twice(store: Store, tmp_path: Path) -> None:
+    header = "Campaign name,Amount spent (USD),Impressions,Reporting starts,Reporting ends"
+    path = write(
+        tmp_path / "meta_range.csv",
+        "\n".join(
+            [
+                header,
+                ",310.00,3000,2025-03-01,2025-03-31",  # off by 10 from the rows below
+                "A,100.00,1000,2025-03-01,2025-03-31",
+                "B,200.00,2000,2025-03-01,2025-03-31",
+            ]
+        ),
+    )
+    report = ingest_file(store, path)
+    assert totals(store) == {"rows": 2, "spend": 300.0, "clicks": None}
+    off = [(t["measure"], t["difference"]) for t in report.totals_check if not t["ok"]]
+    assert off == [("spend", -10.0)]
+
+
+def test_a_single_row_that_names_nothing_is_data(store: Store, tmp_path: Path) -> None:
+    header = "Campaign name,Amount spent (USD),Impressions,Reporting starts,Reporting ends"
+    path = write(tmp_path / "one.csv", f"{header}\n,50.00,500,2025-03-01,2025-03-31\n")
+    report = ingest_file(store, path)
+    assert (report.rows_loaded, report.detection["summary_line"]) == (1, None)
+
+
+def test_a_workbook_summary_row_keeps_the_rows_below_on_their_lines(
+    store: Store, tmp_path: Path
+) -> None:
+    path = _workbook(
+        tmp_path / "meta.xlsx",
+        (
+            "Raw Data Report",
+            [
+                META_HEADER.split(","),
+                [None, None, None, 30.5, 300, 3],
+                [date(2025, 3, 1), "A", "S1", 10.5, 100, 1],
+                [date(2025, 3, 2), "B", "S2", 20, 200, 2],
+            ],
+        ),
+    )
+    report = ingest_file(store, path)
+    assert all(t["ok"] for t in report.totals_check) and report.totals_check
+    assert store.query("SELECT source_row, campaign_name FROM ad_performance ORDER BY 1") == [
+        {"source_row": 3, "campaign_name": "A"},
+        {"source_row": 4, "campaign_name": "B"},
+    ]
+
+
 # --- compressed downloads ----------------------------------------------------------------------
 
 

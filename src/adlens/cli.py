@@ -313,6 +313,7 @@ def inspect(
         "header_line",
         "preamble_lines",
         "footer_lines",
+        "summary_line",
         "sheet",
         "decimal_mark",
         "date_format",

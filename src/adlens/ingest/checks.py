@@ -79,17 +79,20 @@ def first_rejects(
     return [{"source_row": r[0], "reason": r[1], "raw": r[2]} for r in cur.fetchall()]
 
 
+SUMMARY_LABEL = "summary"  # the totals row under the header, named as Meta names it
+
+
 def check_totals(
     con: duckdb.DuckDBPyConnection,
     plan: Plan,
     ingest_id: int,
     profile: dict[str, Any],
 ) -> list[dict[str, Any]]:
-    """Compare the export's own Total/Grand total row with what was loaded.
+    """Compare the export's own Total/Grand total (or summary) row with what was loaded.
 
     A difference is ``explained`` when the rejected rows' values make it up.
     """
-    footer = _footer_rows(plan)
+    footer = _footer_rows(plan) or _summary_row(plan)
     if not footer:
         return []
     label, cells = footer
@@ -140,6 +143,12 @@ def check_totals(
             }
         )
     return results
+
+
+def _summary_row(plan: Plan) -> tuple[str, list[str]] | None:
+    if plan.layout is None or plan.layout.summary_line is None:
+        return None
+    return SUMMARY_LABEL, plan.layout.summary_row
 
 
 def _footer_rows(plan: Plan) -> tuple[str, list[str]] | None:

@@ -63,6 +63,7 @@ def _detect(source: TextFile, mapping: Mapping | None) -> tuple[Plan, Rows | Non
     layout = _layout(source.head, source.tail, source.tail_first_line, mapping)
     plan = _plan(source.path, layout, source.head, mapping)
     plan.sheet = source.sheet
+    _find_summary_row(plan, layout, source)
     if _stacked(source.head, layout):
         if source.size > ROWS_READER_MAX_BYTES:
             raise UnreadableFileError(
@@ -242,6 +243,63 @@ def _stated_rows(preamble: list[str]) -> int | None:
     return None
 
 
+# Fields that say whose or which period's numbers a row holds. A row right under the
+# header with none of them and some numbers is a summary of the rows below.
+IDENTITY = frozenset(
+    {
+        "date",
+        "hour",
+        "week",
+        "month",
+        "day_index",
+        "account_id",
+        "account_name",
+        "campaign_id",
+        "campaign_name",
+        "campaign",
+        "ad_group_id",
+        "ad_group_name",
+        "ad_id",
+        "ad_name",
+        "keyword",
+        "search_term",
+        "url",
+        "landing_page",
+        "source",
+        "medium",
+        "source_medium",
+        "channel_group",
+    }
+)
+
+
+def _find_summary_row(plan: Plan, layout: Layout, source: TextFile) -> None:
+    """Meta's "Include summary row" puts the totals right under the header, with every
+    name and date cell blank: checked against the load like a ``Total`` row, never data.
+
+    Only with rows below it: a file whose one row names nothing loads that row.
+    """
+    line = layout.header_line + 1
+    if len(source.head) <= line - 1 or line in layout.footer_lines:
+        return
+    cells = split_line(source.head[line - 1], layout.delimiter)
+    identity = [i for name, i in plan.mapping.items() if name in IDENTITY]
+    measures = [i for name, i in plan.mapping.items() if name in MEASURES[plan.target]]
+
+    def filled(index: int) -> bool:
+        return index < len(cells) and cells[index].strip() not in ("", "-", "--")
+
+    if not identity or any(filled(i) for i in identity) or not any(filled(i) for i in measures):
+        return
+    below = [
+        number
+        for number, text in enumerate(source.head[line:], start=line + 1)
+        if text.strip() and number not in layout.footer_lines
+    ]
+    if below or source.line_count > len(source.head):
+        layout.summary_line, layout.summary_row = line, cells
+
+
 def _stacked(head: list[str], layout: Layout) -> bool:
     """GA4 puts several tables in one file, each after its own ``#`` comment block."""
     return any(line.startswith("#") for line in head[layout.header_line :])
@@ -254,7 +312,7 @@ def _rows_from_lines(lines: list[str], layout: Layout, *, stop_at_section: bool 
     for number, line in enumerate(lines[layout.header_line :], start=layout.header_line + 1):
         if stop_at_section and line.startswith("#"):
             break
-        if number in footer:
+        if number in footer or number == layout.summary_line:
             continue
         cells = split_line(line, layout.delimiter)
         if is_footer_row(cells):

@@ -35,10 +35,12 @@ class Layout:
     footer_lines: list[int] = field(default_factory=list)
     footer_rows: list[list[str]] = field(default_factory=list)
     sep_line: bool = False
+    summary_line: int | None = None  # a totals row right under the header (Meta's summary row)
+    summary_row: list[str] = field(default_factory=list)
 
     @property
     def first_data_line(self) -> int:
-        return self.header_line + 1
+        return self.header_line + 1 + (self.summary_line is not None)
 
 
 def split_line(line: str, delimiter: str) -> list[str]:

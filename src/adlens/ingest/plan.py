@@ -64,6 +64,7 @@ class Plan:
             "header_line": layout.header_line if layout else None,
             "preamble_lines": layout.preamble if layout else [],
             "footer_lines": layout.footer_lines if layout else [],
+            "summary_line": layout.summary_line if layout else None,
             "sheet": self.sheet,
             "columns": {
                 self.headers[i].strip(): name

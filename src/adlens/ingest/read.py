@@ -24,7 +24,7 @@ def csv_relation(plan: Plan, source: TextFile, *, parallel: bool = True) -> str:
     return (
         f"read_csv({literal(str(source.utf8_path))}, delim={literal(layout.delimiter)}, "
         "quote='\"', escape='\"', header=false, "
-        f"skip={layout.header_line}, columns={{{columns}}}, null_padding=true, "
+        f"skip={layout.first_data_line - 1}, columns={{{columns}}}, null_padding=true, "
         "auto_detect=false, strict_mode=true, store_rejects=true, "
         f"rejects_table='{CSV_ERRORS}', rejects_scan='{CSV_SCANS}', "
         f"max_line_size=4194304, parallel={'true' if parallel else 'false'})"
