@@ -369,6 +369,24 @@ def test_a_summary_row_of_a_range_report_is_not_counted_twice(store: Store, tmp_
     assert off == [("spend", -10.0)]
 
 
+def test_a_labelled_total_row_under_the_header_is_a_summary(store: Store, tmp_path: Path) -> None:
+    header = "Campaign name,Amount spent (USD),Impressions,Reporting starts,Reporting ends"
+    path = write(
+        tmp_path / "top_total.csv",
+        "\n".join(
+            [
+                header,
+                "Total of 2 campaigns,300.00,3000,2025-03-01,2025-03-31",
+                "A,100.00,1000,2025-03-01,2025-03-31",
+                "B,200.00,2000,2025-03-01,2025-03-31",
+            ]
+        ),
+    )
+    report = ingest_file(store, path)
+    assert totals(store)["spend"] == 300.0
+    assert report.totals_check and all(t["ok"] for t in report.totals_check)
+
+
 def test_a_single_row_that_names_nothing_is_data(store: Store, tmp_path: Path) -> None:
     header = "Campaign name,Amount spent (USD),Impressions,Reporting starts,Reporting ends"
     path = write(tmp_path / "one.csv", f"{header}\n,50.00,500,2025-03-01,2025-03-31\n")

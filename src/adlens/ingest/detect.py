@@ -275,7 +275,8 @@ IDENTITY = frozenset(
 
 def _find_summary_row(plan: Plan, layout: Layout, source: TextFile) -> None:
     """Meta's "Include summary row" puts the totals right under the header, with every
-    name and date cell blank: checked against the load like a ``Total`` row, never data.
+    name and date cell blank (other exports label it ``Total ...``): checked against the
+    load like a ``Total`` row, never data.
 
     Only with rows below it: a file whose one row names nothing loads that row.
     """
@@ -289,7 +290,8 @@ def _find_summary_row(plan: Plan, layout: Layout, source: TextFile) -> None:
     def filled(index: int) -> bool:
         return index < len(cells) and cells[index].strip() not in ("", "-", "--")
 
-    if not identity or any(filled(i) for i in identity) or not any(filled(i) for i in measures):
+    names_nothing = bool(identity) and not any(filled(i) for i in identity)
+    if not (names_nothing or is_footer_row(cells)) or not any(filled(i) for i in measures):
         return
     below = [
         number
