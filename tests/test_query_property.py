@@ -44,9 +44,11 @@ RATIOS = {
 }
 DIMENSIONS = ["platform", "campaign_name", "utm_source", "account_id"]
 RANGE_ROWS = [
-    ("2025-01-01", "2025-01-31"),
-    ("2025-02-10", "2025-03-20"),
-    ("2025-03-01", "2025-03-01"),
+    ("2025-01-01", "2025-01-31"),  # a month: counts in its month
+    ("2025-02-10", "2025-03-20"),  # spans months: in no series
+    ("2025-03-01", "2025-03-01"),  # one day: in every series of days and up
+    ("2025-02-03", "2025-02-09"),  # a Monday-to-Sunday week
+    ("2025-01-27", "2025-02-02"),  # a week across two months
 ]
 # Bounds of range rows (and the days around them) and DST days, where off-by-ones hide.
 EDGES = sorted(
@@ -88,12 +90,7 @@ def _rows(seed: int = 7) -> list[dict[str, Any]]:
         if rng.random() < 0.3:
             instant = start + timedelta(hours=offset)
             rows.append(hour(instant.isoformat(), **numbers()))
-    for first, last in [
-        ("2025-01-01", "2025-01-31"),
-        ("2025-02-10", "2025-03-20"),
-        ("2025-03-01", "2025-03-01"),
-        (None, None),
-    ]:
+    for first, last in [*RANGE_ROWS, (None, None)]:
         rows.append(period(first, last, **numbers()))
     rows += [day("2025-02-01", workspace="elsewhere", **numbers()) for _ in range(5)]
     return rows
@@ -170,7 +167,7 @@ def reference_sql(q: dict[str, Any]) -> tuple[str, list[str]]:
         else:
             num, den, scale = RATIOS[m]
             select.append(f"{scale} * SUM({num}) / NULLIF(SUM({den}), 0) AS {m}")
-    grains = ["grain = 'day'", "grain = 'hour'"]
+    grains = ["grain = 'day'", "grain = 'hour'", "grain = 'range'"]
     if q["range"]:
         first, last = q["range"]
         after = (last + timedelta(days=1)).isoformat()
@@ -178,13 +175,13 @@ def reference_sql(q: dict[str, Any]) -> tuple[str, list[str]]:
             f"(grain = 'day' AND date BETWEEN '{first}' AND '{last}')",
             f"(grain = 'hour' AND local_ts >= TIMESTAMP '{first}' "
             f"AND local_ts + INTERVAL 1 HOUR <= TIMESTAMP '{after}')",
+            f"(grain = 'range' AND period_start >= '{first}' AND period_end <= '{last}')",
         ]
-        if not q["granularity"]:
-            grains.append(
-                f"(grain = 'range' AND period_start >= '{first}' AND period_end <= '{last}')"
-            )
-    elif not q["granularity"]:
-        grains.append("grain = 'range'")
+    if q["granularity"]:  # a range row counts whole in the one bucket its period lies in
+        g = q["granularity"]
+        grains[2] = (
+            f"({grains[2]} AND date_trunc('{g}', period_start) = date_trunc('{g}', period_end))"
+        )
     conditions = ["(" + " OR ".join(grains) + ")"]
     for d, op, values in q["filters"]:
         listed = ", ".join(f"'{v}'" for v in values)
@@ -205,7 +202,8 @@ def reference_sql(q: dict[str, Any]) -> tuple[str, list[str]]:
     group = " GROUP BY ALL" if keys else ""
     sql = (
         "WITH facts AS (SELECT *, CASE WHEN grain = 'hour' "
-        f"THEN timezone('{tz}', timezone('UTC', ts)) ELSE CAST(date AS TIMESTAMP) END "
+        f"THEN timezone('{tz}', timezone('UTC', ts)) "
+        "ELSE CAST(coalesce(date, period_start) AS TIMESTAMP) END "
         "AS local_ts FROM ad_performance WHERE workspace = 'default') "
         f"SELECT {', '.join(select)} FROM facts WHERE {' AND '.join(conditions)}{group}"
     )

@@ -190,14 +190,30 @@ def test_range_rows_count_when_the_query_covers_their_period(ranges: Store) -> N
     assert totals(["2025-03-01", "2025-03-15"]) == (1.0, {"count": 2, "reason": uncovered})
 
 
-def test_range_rows_never_enter_a_time_series(ranges: Store) -> None:
+def test_range_rows_count_whole_in_the_one_bucket_they_fit(ranges: Store) -> None:
+    # March's row lies in one month: it counts there, on the month's first day
     result = run_query(ranges, series("month", ["2025-03-01", "2025-03-31"]))
-    assert result.data == [{"ts.month": "2025-03-01", "spend": 1.0}]
-    assert result.metadata["range_rows_excluded"] == {
+    assert result.data == [{"ts.month": "2025-03-01", "spend": 501.0}]
+    assert result.metadata["range_rows_excluded"]["count"] == 1  # "All time" only
+    # in weeks or days it would have to be spread: never; the series says so
+    weekly = run_query(ranges, series("week", ["2025-03-01", "2025-03-31"]))
+    assert weekly.data == [{"ts.week": "2025-03-10", "spend": 1.0}]
+    assert weekly.metadata["range_rows_excluded"] == {
         "count": 2,
-        "reason": "range rows (exports without a per-day breakdown) are never spread over time "
-        "buckets; query without a granularity to count them, or re-export with a Day breakdown",
+        "reason": "their reporting period (an export without a per-day breakdown) does not "
+        "lie within one week of the query's range, and a period is never spread over "
+        "buckets; query a coarser granularity, or none, to count them, or re-export with a "
+        "Day breakdown",
     }
+    # a weekly export's Monday-to-Sunday rows are its weeks (and count in their month)
+    insert_facts(ranges, [period("2025-03-03", "2025-03-09", spend=20.0)])
+    weeks = run_query(ranges, series("week", ["2025-03-01", "2025-03-31"])).data
+    assert weeks == [
+        {"ts.week": "2025-03-03", "spend": 20.0},
+        {"ts.week": "2025-03-10", "spend": 1.0},
+    ]
+    months = run_query(ranges, series("month", ["2025-03-01", "2025-03-31"])).data
+    assert months == [{"ts.month": "2025-03-01", "spend": 521.0}]
 
 
 def test_range_rows_count_in_breakdowns(ranges: Store) -> None:

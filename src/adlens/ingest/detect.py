@@ -142,7 +142,8 @@ def _plan(path: Path, layout: Layout, head: list[str], mapping: Mapping | None) 
         plan.notes.append(
             f"the report is broken down by {segment}: each row loads as a range row for its "
             f"{segment} (cut to the report's period), counted in totals whose range covers it "
-            "and never spread over days; re-export with a Day segment for daily series"
+            f"and in series by {segment} and coarser, never spread over days; re-export with "
+            "a Day segment for daily series"
         )
     elif not any(k in mapped for k in ("date", "period_start", "day_index")):
         if plan.period is None or plan.period.unbounded:

@@ -13,9 +13,11 @@ Time (DESIGN.md section 3; ranges in ``timerange``):
 - A granularity answers only rows at least as coarse as it: hour rows from ``hour`` up,
   day rows from ``day`` up. Finer buckets leave those rows out (they are never split); the
   result's metadata says how many and why (``grain_rows_excluded``).
-- Range rows count only in queries without a granularity whose range covers their whole
-  period (any range row counts when the query has no range); the others are counted in
-  ``range_rows_excluded``.
+- Range rows count only in queries whose range covers their whole period (any range row
+  counts when the query has no range), and in a series only when their period lies in one
+  bucket (a weekly export's Monday-to-Sunday rows in weeks, months and up; a month's row in
+  its month), where they count whole on their first day; they are never spread. The others
+  are counted in ``range_rows_excluded``.
 - ``compare`` aggregates the comparison period like the current one, with each row shifted
   by the period offset before bucketing, and joins it to the current groups on every group
   key (NULL-safe): ``spend_previous`` of ``ts.day = 2024-02-05`` is the spend of the day
@@ -177,9 +179,7 @@ def compile_exclusions(plan: QueryPlan, source: Source | None = None) -> exp.Sel
     parts: list[exp.Expr] = []
     if not times.ranges:
         pass
-    elif plan.granularity is not None:
-        parts.append(_grain_is("range"))
-    elif plan.time_range is not None:
+    elif plan.granularity is not None or plan.time_range is not None:
         covered = times.covered("range", plan.time_range)
         counted = exp.Coalesce(this=covered, expressions=[exp.false()])
         parts.append(_all(_grain_is("range"), exp.Not(this=counted)))
@@ -228,8 +228,8 @@ class _Times:
         self.grains = [
             grain for grain in self.held if g is None or GRAIN_SECONDS[grain] <= g.seconds
         ]
-        if g is None and self.ranges:
-            self.grains.append("range")
+        if self.ranges and (g is None or not g.sub_day):
+            self.grains.append("range")  # in a series: each row that fits one bucket
         instant = [grain for grain in self.held if grain in _INSTANTS]
         self.instant = instant[0]  # every table holds exactly one instant grain
 
@@ -239,7 +239,13 @@ class _Times:
         return [grain for grain in self.held if g is not None and GRAIN_SECONDS[grain] > g.seconds]
 
     def covered(self, grain: str, time_range: TimeRange | None) -> exp.Expr:
-        """Rows of ``grain`` whose whole period lies in ``time_range``."""
+        """Rows of ``grain`` whose whole period lies in ``time_range`` (and, for range
+        rows of a series, in one bucket)."""
+        if grain == "range" and self.plan.granularity is not None:
+            return _all(self._covered(grain, time_range), self._one_bucket())
+        return self._covered(grain, time_range)
+
+    def _covered(self, grain: str, time_range: TimeRange | None) -> exp.Expr:
         if time_range is None:
             return _grain_is(grain)
         if grain in _INSTANTS:
@@ -258,9 +264,26 @@ class _Times:
             exp.LTE(this=column("period_end"), expression=_date(last_day)),
         )
 
+    def _one_bucket(self) -> exp.Expr:
+        """A range row's period lies in one bucket of the series: it counts there whole.
+
+        Rows are never spread: a week that straddles two months counts in no month.
+        """
+        g = self.plan.granularity
+        assert g is not None
+        if g.sub_day:
+            return exp.false()
+        start, end = column("period_start"), column("period_end")
+        if g.unit == "DAY":
+            return exp.EQ(this=start, expression=end)
+        return exp.EQ(
+            this=truncate(_cast(start, "TIMESTAMP"), g),
+            expression=truncate(_cast(end, "TIMESTAMP"), g),
+        )
+
     def in_range(self, time_range: TimeRange | None) -> exp.Expr | None:
         """Rows a period counts (None: every row)."""
-        if time_range is None:
+        if time_range is None and (self.plan.granularity is None or "range" not in self.grains):
             if len(self.grains) == len(self.held) + self.ranges:
                 return None
             return exp.In(this=column("grain"), expressions=[_text(g) for g in self.grains])
@@ -279,7 +302,7 @@ class _Times:
         if shift is None:
             day = exp.Case(
                 ifs=[exp.If(this=_grain_is(self.instant), true=_cast(local, "DATE"))],
-                default=column("date"),
+                default=_first_day(),
             )
         else:
             day = _cast(self._local_ts(shift, day_rows=True), "DATE")
@@ -297,9 +320,14 @@ class _Times:
         if day_rows:
             local = exp.Case(
                 ifs=[exp.If(this=_grain_is(self.instant), true=local)],
-                default=_cast(column("date"), "TIMESTAMP"),
+                default=_cast(_first_day(), "TIMESTAMP"),
             )
         return local if shift is None else exp.Add(this=local, expression=_interval(shift))
+
+
+def _first_day() -> exp.Expr:
+    """The day a day row is on, or the first day of a range row (bucketed whole)."""
+    return exp.Coalesce(this=column("date"), expressions=[column("period_start")])
 
 
 def truncate(value: exp.Expr, granularity: Granularity) -> exp.Expr:

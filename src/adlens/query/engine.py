@@ -315,9 +315,10 @@ _COMPILED = _CompiledPlans()
 def _range_reason(plan: QueryPlan) -> str:
     if plan.granularity is not None:
         return (
-            "range rows (exports without a per-day breakdown) are never spread over time "
-            "buckets; query without a granularity to count them, or re-export with a Day "
-            "breakdown"
+            "their reporting period (an export without a per-day breakdown) does not lie "
+            f"within one {plan.granularity.name} of the query's range, and a period is never "
+            "spread over buckets; query a coarser granularity, or none, to count them, or "
+            "re-export with a Day breakdown"
         )
     return (
         "their reporting period is not wholly inside the query's time range (or its bounds "

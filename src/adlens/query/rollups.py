@@ -34,10 +34,10 @@ When a rollup answers (``rollup_for``), exactly:
   without a sub-hour step. ``rollup_ad_day`` answers totals and ``day`` and coarser: it
   reads the three rollups as one relation shaped like the base table (hour rows count in
   day buckets by their local date in the query's zone; range rows count in totals whose
-  range covers their period, by the same conditions as on the base table, and never in a
-  series). In UTC over whole days (``rollup_ad_day_utc``) hour rows are read from
-  ``rollup_ad_hour_day`` instead, since their local day is their UTC day. ``hour`` reads
-  only ``rollup_ad_hour``, since day rows are never split;
+  range covers their period, and in a series bucket that holds their whole period, by the
+  same conditions as on the base table). In UTC over whole days (``rollup_ad_day_utc``)
+  hour rows are read from ``rollup_ad_hour_day`` instead, since their local day is their
+  UTC day. ``hour`` reads only ``rollup_ad_hour``, since day rows are never split;
 - every dimension, dimension filter and restriction is a group column of the family (the
   platform family is tried first);
 - every aggregate of every measure (and of every measure filter) is ``SUM`` of a summed
@@ -46,7 +46,7 @@ When a rollup answers (``rollup_for``), exactly:
   ``MIN``, ``MAX``, ``AVG``, ``COUNT(column)`` or sums of expressions are not answerable
   from sums and go to the base table.
 
-Rows left out (range rows not covered or in a series, day rows of an hourly series) are
+Rows left out (range rows not covered or across buckets, day rows of an hourly series) are
 counted from the same relation's ``row_count`` when a rollup answers, else on the base
 table (``compile_exclusions``): the metadata is the same whatever answers.
 
@@ -535,7 +535,7 @@ def relation(rollup: str, alias: str) -> exp.Expr:
     """The rows a rollup answers from, shaped like the base table, as ``alias``.
 
     ``rollup_ad_day`` reads the day, hour and range rollups (hour rows count in day buckets;
-    range rows count in totals whose range covers them, and a series never selects them);
+    range rows count in totals whose range covers them, and in a series bucket holding them);
     ``rollup_ad_day_utc`` the same with hour rows summed per UTC day; ``rollup_ad_hour``
     reads hour rollup rows only; ``rollup_events_minute`` the events' minutes.
     """
