@@ -40,13 +40,9 @@ sys.path.insert(0, str(BENCH))
 from adlens.ingest import ingest_file  # noqa: E402
 from adlens.query import run_query  # noqa: E402
 from adlens.query.cache import MemoryCache, TieredCache  # noqa: E402
-from adlens.query.rollups import (  # noqa: E402
-    finer_than_groups,
-    rebuild_rollups,
-    refresh_rollups,
-    use_rollups,
-)
+from adlens.query.rollups import use_rollups  # noqa: E402
 from adlens.store import open_store  # noqa: E402
+from adlens.store.rollups import finer_than_groups, rebuild_rollups, refresh_rollups  # noqa: E402
 from sections import write_section  # noqa: E402
 
 DATA_DIR = BENCH / "data"

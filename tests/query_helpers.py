@@ -8,8 +8,8 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from adlens.query.rollups import rebuild_rollups
 from adlens.store import Store
+from adlens.store.rollups import rebuild_rollups
 
 FACT_DEFAULTS: dict[str, Any] = {
     "workspace": "default",

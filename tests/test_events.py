@@ -14,8 +14,9 @@ from hypothesis import strategies as st
 
 from adlens.events import append_events
 from adlens.query import QueryError, run_query
-from adlens.query.rollups import rebuild_rollups, use_rollups
+from adlens.query.rollups import use_rollups
 from adlens.store import Store, open_store
+from adlens.store.rollups import rebuild_rollups
 
 from .query_helpers import rounded
 

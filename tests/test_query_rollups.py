@@ -23,15 +23,9 @@ from hypothesis import strategies as st
 from adlens.ingest import ingest_file
 from adlens.ingest.restate import replace_restated
 from adlens.query import register_metric, run_query
-from adlens.query.rollups import (
-    answerable,
-    enable_rollups,
-    rebuild_rollups,
-    refresh_rollups,
-    rollups_enabled,
-    use_rollups,
-)
+from adlens.query.rollups import answerable, enable_rollups, rollups_enabled, use_rollups
 from adlens.store import Store, open_store
+from adlens.store.rollups import rebuild_rollups, refresh_rollups
 
 from .conftest import write
 from .query_helpers import day, hour, insert_facts, period, rounded

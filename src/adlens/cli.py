@@ -557,7 +557,7 @@ def compact(db: DbOption = None, as_json: JsonOption = False) -> None:
     Safe to run at any time (one transaction each); worth it after many loads. Also
     merges the rollup rows that loads appended for the same groups.
     """
-    from adlens.query.rollups import rebuild_rollups
+    from adlens.store.rollups import rebuild_rollups
 
     def run(store: Any) -> dict[str, int]:
         rewritten: dict[str, int] = store.compact()

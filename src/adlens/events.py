@@ -37,9 +37,9 @@ from typing import Any
 import pyarrow as pa
 
 from adlens.errors import UnreadableFileError
-from adlens.query.rollups import extend_event_rollup
 from adlens.store import Store
 from adlens.store.db import bump_data_version, fetch_one
+from adlens.store.rollups import extend_event_rollup
 
 TEXT_FIELDS = ("platform", "account_id", "campaign_id", "campaign_name", "channel", "event_id")
 FIELDS = ("ts", "event", "value", *TEXT_FIELDS)

@@ -15,9 +15,9 @@ from datetime import date
 import duckdb
 
 from adlens.errors import AdlensError
-from adlens.query.rollups import rebuild_rollups
 from adlens.store import Store
 from adlens.store.db import bump_data_version, fetch_one
+from adlens.store.rollups import rebuild_rollups
 from adlens.words import have, rows
 
 

@@ -51,11 +51,11 @@ from adlens.ingest.source import (
     read_lines,
 )
 from adlens.ingest.values import settle_date_order
-from adlens.query.rollups import finer_than_groups, refresh_rollups
 from adlens.schema import DATE_FIELDS, FACT_COLUMNS, SESSION_COLUMNS
 from adlens.settings import Settings, get_settings
 from adlens.store import Store
 from adlens.store.db import bump_data_version, connect, fetch_one
+from adlens.store.rollups import finer_than_groups, refresh_rollups
 
 Progress = Callable[[float], None]
 STAGE = "_adlens_stage"

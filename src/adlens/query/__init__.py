@@ -1,6 +1,6 @@
 """The query engine: semantic layer -> plan -> SQL (sqlglot AST) -> DuckDB.
 
-The public names below load on first use, so a load (which only maintains the rollups,
+The public names below load on first use, so importing one part (the rollup rule,
 ``adlens.query.rollups``) does not import the engine, its cache and their dependencies.
 
 >>> from adlens.query import run_query  # run_query(store, {"measures": ["spend"]})

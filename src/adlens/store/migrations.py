@@ -137,7 +137,7 @@ CREATE TABLE data_versions (
 )
 """
 
-# Pre-aggregated rollups of ad_performance (adlens.query.rollups): one row per group of
+# Pre-aggregated rollups of ad_performance (adlens.store.rollups): one row per group of
 # day rows (by date) or of hour rows (by date and ts), with the sums and the row count.
 # Range rows have their own rollup (below). Kept current by ``refresh_rollups`` in each load.
 _ROLLUP_GROUPS = """
@@ -331,7 +331,7 @@ QUERY_VIEWS_DDL = tuple(
     f"CREATE VIEW {name} AS {' UNION ALL '.join(parts)}" for name, parts in QUERY_VIEWS.items()
 )
 
-# Ad rollups by platform (adlens.query.rollups.PLATFORMS): the campaign rollups without
+# Ad rollups by platform (adlens.store.rollups.PLATFORMS): the campaign rollups without
 # campaign_id and campaign_name, filled from them (sums are additive), in time order.
 _PLATFORM_KEYS = "workspace, platform, account_id, account_name, channel, currency"
 _PLATFORM_GROUPS_DDL = _ROLLUP_GROUPS.replace(
