@@ -36,6 +36,7 @@ from adlens.query import rollups
 from adlens.query.plan import Condition, Filter, Group, PlannedMeasure, QueryPlan
 from adlens.query.semantic import column, ratio
 from adlens.query.timerange import GRAIN_SECONDS, Granularity, Shift, TimeRange
+from adlens.store.rollups import ROW_COUNT
 
 AGGREGATES = (exp.Sum, exp.Count, exp.Min, exp.Max, exp.Avg)
 NOW, BEFORE = "current_period", "previous_period"  # subquery names when comparing
@@ -191,7 +192,7 @@ def compile_exclusions(plan: QueryPlan, source: Source | None = None) -> exp.Sel
     rows: exp.Expr = exp.Literal.number(1)
     relation: exp.Expr = _table(plan.table)
     if source is not None and source.is_rollup:
-        rows = column(rollups.ROW_COUNT)
+        rows = column(ROW_COUNT)
         tables = rollups.exclusion_parts(source.rollup, with_days=bool(times.too_fine()))
         relation = rollups.parts_relation(tables, plan.table)
     counts = [
