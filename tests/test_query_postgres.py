@@ -75,6 +75,7 @@ ROWS = [
         conversion_value=900.0,
     ),
     period(None, None, platform="linkedin", campaign_name="B2B", spend=7.0),
+    period("2025-03-09", "2025-03-15", platform="google_ads", campaign_name="US", spend=70.0),
     *[
         hour(
             (datetime(2025, 3, 29, 20) + timedelta(hours=i)).isoformat(),
@@ -161,6 +162,12 @@ QUERIES: dict[str, dict[str, Any]] = {
     "weekly, monthly, quarterly": {
         "measures": ["spend", "roas"],
         **in_range("2025-01-01", "2025-03-31", granularity="week"),
+    },
+    "Sunday weeks in New York": {
+        "measures": ["spend", "clicks"],
+        "timezone": "America/New_York",
+        "weekStart": "sunday",
+        **in_range("2025-03-01", "2025-03-31", granularity="week"),
     },
     "monthly by campaign": {
         "measures": ["spend"],

@@ -49,6 +49,7 @@ RANGE_ROWS = [
     ("2025-03-01", "2025-03-01"),  # one day: in every series of days and up
     ("2025-02-03", "2025-02-09"),  # a Monday-to-Sunday week
     ("2025-01-27", "2025-02-02"),  # a week across two months
+    ("2025-02-16", "2025-02-22"),  # a Sunday-to-Saturday week (weekStart sunday)
 ]
 # Bounds of range rows (and the days around them) and DST days, where off-by-ones hide.
 EDGES = sorted(
@@ -125,6 +126,7 @@ queries = st.fixed_dictionaries(
             st.tuples(dates, dates).map(sorted),
         ),
         "timezone": st.sampled_from(["UTC", "Europe/Berlin", "America/New_York"]),
+        "week_start": st.sampled_from([None, "monday", "sunday"]),
         "filters": st.lists(filters, max_size=2),
     }
 )
@@ -136,6 +138,7 @@ def engine_request(q: dict[str, Any]) -> dict[str, Any]:
         "dimensions": q["dimensions"],
         "timezone": q["timezone"],
         "limit": 50000,
+        **({"weekStart": q["week_start"]} if q["week_start"] else {}),
         "filters": [
             {"member": d, "operator": op, "values": [] if op in ("set", "notSet") else values}
             for d, op, values in q["filters"]
@@ -150,6 +153,15 @@ def engine_request(q: dict[str, Any]) -> dict[str, Any]:
     return request
 
 
+def bucket_start(q: dict[str, Any], value: str) -> str:
+    """The first instant of the bucket ``value`` (a timestamp) is in; Sunday weeks start
+    the day before ISO weeks, so a Sunday belongs with the Monday after it."""
+    g = q["granularity"]
+    if g == "week" and q["week_start"] == "sunday":
+        return f"(date_trunc('week', {value} + INTERVAL 1 DAY) - INTERVAL 1 DAY)"
+    return f"date_trunc('{g}', {value})"
+
+
 def reference_sql(q: dict[str, Any]) -> tuple[str, list[str]]:
     """The query written by hand (values come from the fixed lists above, none quoted)."""
     tz = q["timezone"]
@@ -157,7 +169,7 @@ def reference_sql(q: dict[str, Any]) -> tuple[str, list[str]]:
     select: list[str] = []
     if q["granularity"]:
         keys.append(f"ts.{q['granularity']}")
-        select.append(f"CAST(date_trunc('{q['granularity']}', local_ts) AS DATE) AS \"ts.x\"")
+        select.append(f'CAST({bucket_start(q, "local_ts")} AS DATE) AS "ts.x"')
     for d in q["dimensions"]:
         keys.append(d)
         select.append(d)
@@ -178,10 +190,9 @@ def reference_sql(q: dict[str, Any]) -> tuple[str, list[str]]:
             f"(grain = 'range' AND period_start >= '{first}' AND period_end <= '{last}')",
         ]
     if q["granularity"]:  # a range row counts whole in the one bucket its period lies in
-        g = q["granularity"]
-        grains[2] = (
-            f"({grains[2]} AND date_trunc('{g}', period_start) = date_trunc('{g}', period_end))"
-        )
+        first_bucket = bucket_start(q, "CAST(period_start AS TIMESTAMP)")
+        last_bucket = bucket_start(q, "CAST(period_end AS TIMESTAMP)")
+        grains[2] = f"({grains[2]} AND {first_bucket} = {last_bucket})"
     conditions = ["(" + " OR ".join(grains) + ")"]
     for d, op, values in q["filters"]:
         listed = ", ".join(f"'{v}'" for v in values)

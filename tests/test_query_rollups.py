@@ -557,6 +557,7 @@ queries = st.fixed_dictionaries(
         "granularity": st.sampled_from([None, "hour", "day", "week", "month"]),
         "range": st.one_of(st.none(), st.tuples(dates, dates).map(sorted)),
         "timezone": st.sampled_from(["UTC", "Europe/Berlin", "America/New_York"]),
+        "week_start": st.sampled_from(["monday", "sunday"]),
         "filters": st.lists(filters, max_size=2),
         "spend_above": st.one_of(st.none(), st.sampled_from([0.0, 100.0])),
         "compare": st.booleans(),
@@ -581,6 +582,7 @@ def _request(q: Mapping[str, Any]) -> dict[str, Any]:
         "dimensions": q["dimensions"],
         "timeDimensions": [time],
         "timezone": q["timezone"],
+        "weekStart": q["week_start"],
         "filters": members,
         "limit": 50000,
     }

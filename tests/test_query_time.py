@@ -201,9 +201,9 @@ def test_range_rows_count_whole_in_the_one_bucket_they_fit(ranges: Store) -> Non
     assert weekly.metadata["range_rows_excluded"] == {
         "count": 2,
         "reason": "their reporting period (an export without a per-day breakdown) does not "
-        "lie within one week of the query's range, and a period is never spread over "
-        "buckets; query a coarser granularity, or none, to count them, or re-export with a "
-        "Day breakdown",
+        "lie within one week of the query's range (weeks here start on Monday: set weekStart "
+        "to match a weekly export's), and a period is never spread over buckets; query a "
+        "coarser granularity, or none, to count them, or re-export with a Day breakdown",
     }
     # a weekly export's Monday-to-Sunday rows are its weeks (and count in their month)
     insert_facts(ranges, [period("2025-03-03", "2025-03-09", spend=20.0)])
@@ -214,6 +214,67 @@ def test_range_rows_count_whole_in_the_one_bucket_they_fit(ranges: Store) -> Non
     ]
     months = run_query(ranges, series("month", ["2025-03-01", "2025-03-31"])).data
     assert months == [{"ts.month": "2025-03-01", "spend": 521.0}]
+
+
+def test_weeks_can_start_on_sunday(ranges: Store) -> None:
+    # a US weekly export: Sunday-to-Saturday rows; and a day row on Sunday 2025-03-09
+    insert_facts(
+        ranges,
+        [period("2025-03-02", "2025-03-08", spend=20.0), day("2025-03-09", spend=4.0)],
+    )
+    sunday = run_query(ranges, series("week", ["2025-03-01", "2025-03-31"], weekStart="sunday"))
+    assert sunday.data == [
+        {"ts.week": "2025-03-02", "spend": 20.0},  # the exported week, whole
+        {"ts.week": "2025-03-09", "spend": 5.0},  # Sunday the 9th starts the week of the 10th
+    ]
+    assert sunday.metadata["week_start"] == "sunday"
+    assert sunday.metadata["range_rows_excluded"]["count"] == 2  # March, and "All time"
+    # in ISO weeks the same export's rows straddle two weeks: left out, and the reason
+    # says how to count them
+    monday = run_query(ranges, series("week", ["2025-03-01", "2025-03-31"]))
+    assert monday.data == [
+        {"ts.week": "2025-03-03", "spend": 4.0},
+        {"ts.week": "2025-03-10", "spend": 1.0},
+    ]
+    assert monday.metadata["week_start"] == "monday"
+    assert "set weekStart" in monday.metadata["range_rows_excluded"]["reason"]
+    # the original spec's shape takes it too (a week is 604800 seconds)
+    spec = {
+        "metrics": [{"name": "spend", "aggregation_type": "sum"}],
+        "time_range": {"start": "2025-03-02", "end": "2025-03-15"},
+        "granularity": 604800,
+        "weekStart": "Sun",
+    }
+    assert [row["ts.week"] for row in run_query(ranges, spec).data] == [
+        "2025-03-02",
+        "2025-03-09",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("phrase", "start", "end"),
+    [
+        ("this week", "2025-03-09", "2025-03-16"),
+        ("last week", "2025-03-02", "2025-03-09"),
+        ("last 2 weeks", "2025-02-23", "2025-03-09"),
+        ("last 7 days", "2025-03-05", "2025-03-12"),  # days are days whatever the week
+    ],
+)
+def test_relative_weeks_follow_the_week_start(
+    store: Store, phrase: str, start: str, end: str
+) -> None:
+    result = run_query(store, series("day", phrase, weekStart="sunday"), now=NOW)
+    assert result.metadata["time_range"] == {
+        "start": f"{start}T00:00:00+00:00",
+        "end": f"{end}T00:00:00+00:00",
+    }
+
+
+def test_an_unknown_week_start_is_refused(store: Store) -> None:
+    with pytest.raises(QueryError, match="weekStart 'sundy' is not a day of the week") as caught:
+        run_query(store, series("week", None, weekStart="sundy"))
+    assert "sunday" in str(caught.value)
+    assert caught.value.where == {"field": "weekStart"}
 
 
 def test_range_rows_count_in_breakdowns(ranges: Store) -> None:

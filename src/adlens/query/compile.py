@@ -15,7 +15,8 @@ Time (DESIGN.md section 3; ranges in ``timerange``):
   result's metadata says how many and why (``grain_rows_excluded``).
 - Range rows count only in queries whose range covers their whole period (any range row
   counts when the query has no range), and in a series only when their period lies in one
-  bucket (a weekly export's Monday-to-Sunday rows in weeks, months and up; a month's row in
+  bucket (a weekly export's Monday-to-Sunday rows in weeks, months and up, its Sunday-to-
+  Saturday rows in weeks of a query whose ``weekStart`` is ``sunday``; a month's row in
   its month), where they count whole on their first day; they are never spread. The others
   are counted in ``range_rows_excluded``.
 - ``compare`` aggregates the comparison period like the current one, with each row shifted
@@ -332,8 +333,18 @@ def _first_day() -> exp.Expr:
 
 
 def truncate(value: exp.Expr, granularity: Granularity) -> exp.Expr:
-    """The start of the bucket of a TIMESTAMP: ``DATE_TRUNC``, or whole 5/15 minutes."""
+    """The start of the bucket of a TIMESTAMP: ``DATE_TRUNC``, or whole 5/15 minutes.
+
+    Weeks starting on another day than Monday: the value moved forward to the ISO week
+    whose Monday is the bucket's first day, truncated, and moved back (Sunday weeks:
+    ``DATE_TRUNC('WEEK', value + 1 day) - 1 day``).
+    """
     step = granularity.step
+    if granularity.unit == "WEEK" and granularity.first_weekday:
+        days = _interval_of(7 - granularity.first_weekday, "DAY")
+        moved = exp.Add(this=value, expression=days)
+        week = exp.TimestampTrunc(this=moved, unit=exp.Var(this="WEEK"))
+        return exp.Sub(this=week, expression=days.copy())
     if step == 1:
         return exp.TimestampTrunc(this=value, unit=exp.Var(this=granularity.unit))
     hour = exp.TimestampTrunc(this=value, unit=exp.Var(this="HOUR"))

@@ -38,7 +38,7 @@ from adlens.query.metrics import load_custom
 from adlens.query.plan import QueryPlan
 from adlens.query.request import normalise
 from adlens.query.semantic import CustomDefinition, Registry
-from adlens.query.timerange import GRAIN_SECONDS
+from adlens.query.timerange import GRAIN_SECONDS, WEEKDAYS
 from adlens.settings import Settings, get_settings
 from adlens.store import Store
 
@@ -190,6 +190,7 @@ def _metadata(
         },
         "timezone": plan.timezone,
         "granularity": plan.granularity.name if plan.granularity else None,
+        "week_start": WEEKDAYS[plan.first_weekday],
         "time_range": plan.time_range.to_json() if plan.time_range else None,
         "compare_range": plan.compare_range.to_json() if plan.compare_range else None,
         "data_span": {
@@ -314,11 +315,15 @@ _COMPILED = _CompiledPlans()
 
 def _range_reason(plan: QueryPlan) -> str:
     if plan.granularity is not None:
+        weeks = ""
+        if plan.granularity.name == "week":
+            start = WEEKDAYS[plan.first_weekday].capitalize()
+            weeks = f" (weeks here start on {start}: set weekStart to match a weekly export's)"
         return (
             "their reporting period (an export without a per-day breakdown) does not lie "
-            f"within one {plan.granularity.name} of the query's range, and a period is never "
-            "spread over buckets; query a coarser granularity, or none, to count them, or "
-            "re-export with a Day breakdown"
+            f"within one {plan.granularity.name} of the query's range{weeks}, and a period is "
+            "never spread over buckets; query a coarser granularity, or none, to count them, "
+            "or re-export with a Day breakdown"
         )
     return (
         "their reporting period is not wholly inside the query's time range (or its bounds "

@@ -109,6 +109,7 @@ class QueryPlan:
     shift: Shift | None = None
     share: tuple[str, ...] = ()
     shape: Literal["spec", "cube"] = "cube"
+    first_weekday: int = 0  # the day weeks start on (0 = Monday ... 6 = Sunday)
 
     @property
     def time_key(self) -> str | None:
@@ -142,6 +143,7 @@ class QueryPlan:
                 ],
                 "dimensions": [[d.key, d.column] for d in self.dimensions],
                 "granularity": self.granularity.name if self.granularity else None,
+                "first_weekday": self.first_weekday,
                 "timezone": self.timezone,
                 "time_range": self.time_range.to_json() if self.time_range else None,
                 "where": _filter_json(self.where),

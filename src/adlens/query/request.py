@@ -17,13 +17,15 @@ Spec shape (DESIGN.md section 5; names and data types in ``spec``)::
 - ``time_range`` ``{start, end}``: ISO 8601, the end inclusive at its precision (see
   ``timerange``); a relative phrase ("last 7 days") works too.
 - The Cube extras (``timezone``, ``filters``, ``order``, ``limit``, ``offset``,
-  ``compare``, ``share``) are accepted in this shape as well.
+  ``compare``, ``share``, ``weekStart``) are accepted in this shape as well.
 
 Cube shape: ``measures``, ``dimensions``, ``timeDimensions`` (one, on ``ts``, with
 ``granularity`` and/or ``dateRange``), ``filters`` (see ``filters``), ``order``
 (``{"spend": "desc"}`` or ``[["spend", "desc"]]``, by any result key), ``limit`` (default
 10000, at most 50000), ``offset``, ``timezone`` (IANA, default UTC), plus ``compare``
-(``previous_period`` | ``same_period_last_year``) and ``share`` (list of measures).
+(``previous_period`` | ``same_period_last_year``), ``share`` (list of measures) and
+``weekStart`` (the day weeks start on: ``monday``, the default, or ``sunday``... for week
+buckets and ``this|last week``, ``last N weeks``).
 Without ``order``, rows come by time, else by the first measure descending, else by the
 first dimension; the remaining group keys break ties. NULLs sort last.
 """
@@ -49,12 +51,13 @@ from adlens.query.timerange import (
     compare_range,
     date_range,
     granularity,
+    week_start,
     zone,
 )
 
 DEFAULT_LIMIT = 10_000
 MAX_LIMIT = 50_000
-EXTRAS = ("filters", "order", "limit", "offset", "timezone", "compare", "share")
+EXTRAS = ("filters", "order", "limit", "offset", "timezone", "compare", "share", "weekStart")
 CUBE_KEYS = ("measures", "dimensions", "timeDimensions", *EXTRAS)
 SPEC_KEYS = ("metrics", "time_range", "granularity", *EXTRAS)
 
@@ -89,11 +92,20 @@ class _Planner:
         self.time_range: TimeRange | None = None
         self.where: list[Filter] = []
         self.tz = zone(None)
+        self.first_weekday = 0
+
+    def _calendar(self, request: Mapping[str, Any]) -> None:
+        """The time zone and week start every time range and bucket of the request uses."""
+        self.tz = zone(request.get("timezone", "UTC"))
+        self.first_weekday = week_start(request.get("weekStart"))
+
+    def _range(self, value: object, where: str) -> TimeRange:
+        return date_range(value, self.tz, self.now, where=where, first_weekday=self.first_weekday)
 
     def cube(self, request: Mapping[str, Any]) -> QueryPlan:
         """The plan of a Cube-style request."""
         check_keys(request, CUBE_KEYS, "query")
-        self.tz = zone(request.get("timezone", "UTC"))
+        self._calendar(request)
         for i, name in enumerate(_strings(request.get("measures", []), "measures")):
             measure = self.registry.measure(name, where=f"measures[{i}]")
             self._add_measure(PlannedMeasure(measure.name, measure))
@@ -112,7 +124,7 @@ class _Planner:
     def spec(self, request: Mapping[str, Any]) -> QueryPlan:
         """The plan of the original spec's request."""
         check_keys(request, SPEC_KEYS, "query")
-        self.tz = zone(request.get("timezone", "UTC"))
+        self._calendar(request)
         metrics = request["metrics"]
         if not isinstance(metrics, list) or not metrics:
             raise QueryError("metrics is a non-empty list", where={"field": "metrics"})
@@ -142,7 +154,7 @@ class _Planner:
                 )
             self._narrow(bounds(start, end, self.tz, where="time_range"))
         elif time_range is not None:
-            self._narrow(date_range(time_range, self.tz, self.now, where="time_range"))
+            self._narrow(self._range(time_range, "time_range"))
         return self._finish(request, "spec")
 
     # --- parts ------------------------------------------------------------------------------
@@ -171,7 +183,7 @@ class _Planner:
             self.granularity = granularity(item["granularity"], where=where)
         if item.get("dateRange") is not None:
             where = "timeDimensions[0].dateRange"
-            self._narrow(date_range(item["dateRange"], self.tz, self.now, where=where))
+            self._narrow(self._range(item["dateRange"], where))
 
     def _narrow(self, time_range: TimeRange) -> None:
         """Intersect the query's time range with another one (an empty one stays empty)."""
@@ -193,7 +205,7 @@ class _Planner:
             )
         filters = parse_filters(request.get("filters"), self.registry, self.measures)
         for value, where in filters.date_ranges:
-            self._narrow(date_range(value, self.tz, self.now, where=where))
+            self._narrow(self._range(value, where))
         table = self._table()
         dimensions = []
         for name in self.dimensions:
@@ -219,8 +231,9 @@ class _Planner:
             table=table,
             measures=tuple(self.measures),
             dimensions=tuple(dimensions),
-            granularity=self.granularity,
+            granularity=self.granularity and self.granularity.starting(self.first_weekday),
             timezone=str(self.tz.key),
+            first_weekday=self.first_weekday,
             time_range=self.time_range,
             where=conjunction(rows),
             having=conjunction(groups),

@@ -15,7 +15,9 @@ Rules (DESIGN.md section 3):
   ``this week|month|quarter|year`` (the whole unit), ``last week|month|quarter|year`` (the
   previous whole unit), ``last N minutes|hours|days|weeks|months|quarters|years`` (the N
   whole units before the current one, which is left out, as ad platforms do), and
-  ``from <date> to <date>``. Weeks start on Monday (ISO).
+  ``from <date> to <date>``. Weeks start on Monday (ISO) unless the query's ``weekStart``
+  names another day (``sunday`` for Sunday-to-Saturday weeks, as US reports count them):
+  then week buckets and ``this|last week``, ``last N weeks`` start on that day.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -42,11 +44,20 @@ class Granularity:
     seconds: int
     unit: str  # the date_trunc unit
     step: int = 1  # minutes per bucket for 5m / 15m
+    first_weekday: int = 0  # weeks: the day they start on (0 = Monday ... 6 = Sunday)
 
     @property
     def sub_day(self) -> bool:
         """Shorter than a day (buckets of wall-clock time rather than of dates)."""
         return self.seconds < 86400
+
+    def starting(self, first_weekday: int) -> Granularity:
+        """This granularity with weeks starting on ``first_weekday`` (others unchanged).
+
+        >>> GRANULARITIES["week"].starting(6).first_weekday, GRANULARITIES["day"].starting(6)
+        (6, Granularity(name='day', seconds=86400, unit='DAY', step=1, first_weekday=0))
+        """
+        return replace(self, first_weekday=first_weekday) if self.unit == "WEEK" else self
 
 
 GRANULARITIES: dict[str, Granularity] = {
@@ -101,6 +112,29 @@ def granularity(value: object, *, where: str = "granularity") -> Granularity:
         )
     raise QueryError(
         f"granularity must be a name or seconds, not {value!r}", where={"field": where}
+    )
+
+
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
+
+def week_start(value: object) -> int:
+    """The weekday a request's ``weekStart`` names (0 = Monday, the default, ... 6 = Sunday).
+
+    >>> week_start(None), week_start("Sunday"), week_start("sun")
+    (0, 6, 6)
+    """
+    if value is None:
+        return 0
+    if isinstance(value, str):
+        name = value.strip().lower()
+        for index, day in enumerate(WEEKDAYS):
+            if name in (day, day[:3]):
+                return index
+    hint = did_you_mean(str(value), WEEKDAYS)
+    raise QueryError(
+        f"weekStart {value!r} is not a day of the week.{hint} Use one of {', '.join(WEEKDAYS)}",
+        where={"field": "weekStart"},
     )
 
 
@@ -202,13 +236,18 @@ def _calendar(where: str) -> Iterator[None]:
         ) from None
 
 
-def date_range(value: object, tz: ZoneInfo, now: datetime, *, where: str) -> TimeRange:
-    """A Cube ``dateRange``: ``[start, end]`` (inclusive end), one date, or a relative phrase."""
+def date_range(
+    value: object, tz: ZoneInfo, now: datetime, *, where: str, first_weekday: int = 0
+) -> TimeRange:
+    """A Cube ``dateRange``: ``[start, end]`` (inclusive end), one date, or a relative phrase
+    (weeks starting on ``first_weekday``, 0 = Monday)."""
     with _calendar(where):
-        return _date_range(value, tz, now, where=where)
+        return _date_range(value, tz, now, where=where, first_weekday=first_weekday)
 
 
-def _date_range(value: object, tz: ZoneInfo, now: datetime, *, where: str) -> TimeRange:
+def _date_range(
+    value: object, tz: ZoneInfo, now: datetime, *, where: str, first_weekday: int
+) -> TimeRange:
     if isinstance(value, list | tuple):
         if len(value) != 2 or not all(isinstance(v, str) for v in value):
             raise QueryError(
@@ -218,7 +257,7 @@ def _date_range(value: object, tz: ZoneInfo, now: datetime, *, where: str) -> Ti
     if isinstance(value, str):
         if _DATE_TIME.match(value.strip()):
             return _bounds(value, value, tz, where=where)
-        return relative(value, tz, now, where=where)
+        return relative(value, tz, now, where=where, first_weekday=first_weekday)
     raise QueryError(f"cannot read date range {value!r}", where={"field": where})
 
 
@@ -242,13 +281,19 @@ def _bounds(start: str, end: str, tz: ZoneInfo, *, where: str) -> TimeRange:
     return TimeRange(first, stop)
 
 
-def relative(text: str, tz: ZoneInfo, now: datetime, *, where: str) -> TimeRange:
-    """A relative range ("last 7 days", "this month", ...) as of ``now``.
+def relative(
+    text: str, tz: ZoneInfo, now: datetime, *, where: str, first_weekday: int = 0
+) -> TimeRange:
+    """A relative range ("last 7 days", "this month", ...) as of ``now``; weeks start on
+    ``first_weekday`` (0 = Monday).
 
-    >>> now = datetime(2025, 3, 12, 15, 30, tzinfo=UTC)
+    >>> now = datetime(2025, 3, 12, 15, 30, tzinfo=UTC)  # a Wednesday
     >>> r = relative("last 7 days", ZoneInfo("UTC"), now, where="dateRange")
     >>> r.start.date().isoformat(), r.end.date().isoformat()
     ('2025-03-05', '2025-03-12')
+    >>> r = relative("last week", ZoneInfo("UTC"), now, where="dateRange", first_weekday=6)
+    >>> r.start.date().isoformat(), r.end.date().isoformat()  # Sunday to Saturday
+    ('2025-03-02', '2025-03-09')
     """
     phrase = " ".join(text.lower().split())
     local = now.astimezone(tz)
@@ -258,7 +303,7 @@ def relative(text: str, tz: ZoneInfo, now: datetime, *, where: str) -> TimeRange
     if phrase == "yesterday":
         return _days(today - timedelta(days=1), today, tz)
     if match := re.fullmatch(r"(this|last) (week|month|quarter|year)", phrase):
-        start = _unit_start(today, match[2])
+        start = _unit_start(today, match[2], first_weekday)
         if match[1] == "last":
             return _days(_add_units(start, match[2], -1), start, tz)
         return _days(start, _add_units(start, match[2], 1), tz)
@@ -275,9 +320,9 @@ def relative(text: str, tz: ZoneInfo, now: datetime, *, where: str) -> TimeRange
         if unit == "day":
             return _days(today - timedelta(days=count), today, tz)
         if unit == "week":
-            start = _unit_start(today, "week")
+            start = _unit_start(today, "week", first_weekday)
             return _days(start - timedelta(weeks=count), start, tz)
-        start = _unit_start(today, unit)
+        start = _unit_start(today, unit, first_weekday)
         return _days(_add_units(start, unit, -count), start, tz)
     if match := re.fullmatch(r"from (\S+) to (\S+)", phrase):
         return _bounds(match[1], match[2], tz, where=where)
@@ -352,9 +397,9 @@ def _days(first: date, stop: date, tz: ZoneInfo) -> TimeRange:
     return TimeRange(_local(first, tz), _local(stop, tz))
 
 
-def _unit_start(day: date, unit: str) -> date:
+def _unit_start(day: date, unit: str, first_weekday: int = 0) -> date:
     if unit == "week":
-        return day - timedelta(days=day.weekday())
+        return day - timedelta(days=(day.weekday() - first_weekday) % 7)
     if unit == "month":
         return day.replace(day=1)
     if unit == "quarter":

@@ -107,7 +107,8 @@ def load(
     query: Annotated[dict[str, Any], Body(examples=[CUBE_EXAMPLE])],
 ) -> QueryResponse:
     """``measures``, ``dimensions``, ``timeDimensions``, ``filters``, ``order``, ``limit``,
-    ``offset``, ``timezone``, ``compare``, ``share`` over the caller's workspace."""
+    ``offset``, ``timezone``, ``weekStart``, ``compare``, ``share`` over the caller's
+    workspace."""
     return _answer(services, store, principal, query, "cube")
 
 
