@@ -218,7 +218,10 @@ def test_granularity_switch_and_date_range_drive_the_series(
         lambda b: b["timeDimensions"][0].get("granularity") == "week",
     )
     assert "granularity=week" in page.url
+    # the workspace's locale (en-US) starts weeks on Sunday, as its weekly reports do
+    assert weekly["weekStart"] == "sunday"
     rows = server.api("POST", "/v1/load", json=weekly)["data"]
+    assert rows and all(date.fromisoformat(str(r["ts.week"])).isoweekday() == 7 for r in rows)
     page.wait_for_function(
         "() => Chart.getChart(document.getElementById('series-chart')).data.labels.length > 0"
     )

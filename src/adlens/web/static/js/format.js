@@ -26,6 +26,20 @@ function safeLocale(locale) {
   }
 }
 
+const WEEKDAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"];
+
+// The day weeks start on where the user is (Sunday in the US, Monday in most of Europe),
+// sent as the query's weekStart so weekly charts cut weeks as the user's reports do.
+function firstWeekday(locale) {
+  try {
+    const info = new Intl.Locale(locale);
+    const week = typeof info.getWeekInfo === "function" ? info.getWeekInfo() : info.weekInfo;
+    return WEEKDAYS[((week && week.firstDay) || 1) - 1];
+  } catch {
+    return "monday";
+  }
+}
+
 export function formatter(me) {
   const locale = safeLocale(me.locale) || navigator.language || "en-US";
   const currency = /^[A-Z]{3}$/.test(me.currency || "") ? me.currency : "USD";
@@ -52,6 +66,7 @@ export function formatter(me) {
   return {
     locale,
     currency,
+    weekStart: firstWeekday(locale),
     // A measure's value as people read it; null (a ratio over 0) reads as a dash.
     measure(name, value) {
       if (value === null || value === undefined || Number.isNaN(value)) return none;

@@ -14,11 +14,13 @@ export function kpiQuery(view) {
   return query;
 }
 
-export function seriesQuery(view, measure, granularity) {
+export function seriesQuery(view, measure, granularity, weekStart) {
   const timeDimension = { dimension: "ts", granularity };
   const range = dateRange(view);
   if (range) timeDimension.dateRange = range;
-  return { measures: [measure], timeDimensions: [timeDimension], filters: cubeFilters(view), limit: 50000 };
+  const query = { measures: [measure], timeDimensions: [timeDimension], filters: cubeFilters(view), limit: 50000 };
+  if (granularity === "week" && weekStart) query.weekStart = weekStart;
+  return query;
 }
 
 export function breakdownQuery(view, dimension) {

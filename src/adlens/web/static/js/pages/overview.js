@@ -109,7 +109,7 @@ export async function start({ fmt }) {
 
   async function series() {
     const measure = view.measure in MEASURES ? view.measure : "spend";
-    const query = seriesQuery(view, measure, view.granularity);
+    const query = seriesQuery(view, measure, view.granularity, fmt.weekStart);
     setState("series-state", "");
     let answer;
     let anomalies;
