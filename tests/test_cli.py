@@ -7,6 +7,7 @@ import json
 import re
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -166,6 +167,32 @@ def test_a_directory_loads_its_files_in_name_order(tmp_path: Path) -> None:
     assert [(e["file"], e["detail"]) for e in loaded["errors"]] == [
         (str(empty), f"{empty} is a directory with no file in it")
     ]
+
+
+def test_a_zip_of_several_exports_loads_each_on_its_own(tmp_path: Path) -> None:
+    archive = tmp_path / "exports.zip"
+    with zipfile.ZipFile(archive, "w") as packed:
+        packed.writestr("tiktok.csv", (EXPORTS / "tiktok_ads_daily.csv").read_bytes())
+        packed.writestr("broken.csv", b"Day,Campaign name,Amount spent (USD)\n")
+        packed.writestr("meta.csv", (EXPORTS / "meta_ads_daily.csv").read_bytes())
+    db = str(tmp_path / "x.duckdb")
+    code, out, _ = run("ingest", str(archive), "--db", db, "--json")
+    loaded = json.loads(out)
+    assert code == 1  # one export failed; the others loaded, each on its own
+    assert [(r["file"], r["platform"]) for r in loaded["reports"]] == [
+        (f"{archive}/meta.csv", "meta"),
+        (f"{archive}/tiktok.csv", "tiktok"),
+    ]
+    assert [e["file"] for e in loaded["errors"]] == [f"{archive}/broken.csv"]
+    assert loaded["errors"][0]["detail"] == (
+        f"{archive}/broken.csv: has a header (line 1) but no data rows"
+    )
+    code, out, _ = run("ingest", str(archive), "--db", db)
+    assert "= meta.csv: already loaded" in out and "= tiktok.csv: already loaded" in out
+    code, out, _ = run("inspect", str(archive), "--member", "tiktok.csv", "--json")
+    assert code == 0 and json.loads(out)["member"] == "tiktok.csv"
+    code, _, err = run("inspect", str(archive))
+    assert code != 0 and "--member" in err
 
 
 def test_demo_loads_every_platform(tmp_path: Path) -> None:

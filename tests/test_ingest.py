@@ -15,6 +15,7 @@ import pytest
 from adlens import fx
 from adlens.errors import AdlensError, MappingError, UnknownLayoutError, UnreadableFileError
 from adlens.ingest import ingest_file, inspect_file, load_mapping, pipeline
+from adlens.ingest.source import archive_exports
 from adlens.store import Store, open_store
 
 from .conftest import EXPORTS, write
@@ -437,6 +438,72 @@ def test_a_zipped_export_loads_as_the_export_inside(store: Store, tmp_path: Path
     with open_store(tmp_path / "plain.duckdb") as plain:
         ingest_file(plain, EXPORTS / name)
         assert totals(plain) == zipped
+
+
+def test_each_export_in_a_zip_of_several_loads_on_its_own(store: Store, tmp_path: Path) -> None:
+    meta, tiktok = "meta_ads_daily.csv", "tiktok_ads_daily.csv"
+    archive = _zipped(
+        tmp_path / "exports.zip",
+        (tiktok, (EXPORTS / tiktok).read_bytes()),
+        (f"march/{meta}", (EXPORTS / meta).read_bytes()),
+        ("__MACOSX/march/._meta_ads_daily.csv", b"resource fork"),
+    )
+    exports = archive_exports(archive)
+    assert exports == [f"march/{meta}", tiktok]  # name order, litter left out
+    workbook = tmp_path / "report.xlsx"  # a ZIP too, but a workbook: one export
+    openpyxl.Workbook().save(workbook)
+    assert archive_exports(EXPORTS / meta) == [] == archive_exports(workbook)
+    with pytest.raises(UnreadableFileError, match="is a ZIP archive of 2 files") as raised:
+        ingest_file(store, archive)  # which one? the caller says
+    assert "--member" in (raised.value.hint or "")
+    reports = [ingest_file(store, archive, member=name) for name in exports]
+    assert [(r.platform, r.file) for r in reports] == [
+        ("meta", f"{archive}/march/{meta}"),
+        ("tiktok", f"{archive}/{tiktok}"),
+    ]
+    assert store.query("SELECT source_file FROM ingests ORDER BY ingest_id") == [
+        {"source_file": f"{archive}/march/{meta}"},
+        {"source_file": f"{archive}/{tiktok}"},
+    ]
+    assert store.query("SELECT DISTINCT source_file FROM ad_performance ORDER BY 1") == [
+        {"source_file": f"exports.zip/march/{meta}"},
+        {"source_file": f"exports.zip/{tiktok}"},
+    ]
+    with open_store(tmp_path / "plain.duckdb") as plain:
+        for name in (meta, tiktok):
+            ingest_file(plain, EXPORTS / name)
+        assert totals(store) == totals(plain)
+    # each export is known by its content: the archive again adds nothing
+    assert [ingest_file(store, archive, member=name).status for name in exports] == [
+        "duplicate",
+        "duplicate",
+    ]
+    assert inspect_file(archive, member=tiktok)["platform"] == "tiktok"
+
+
+@pytest.mark.parametrize(
+    ("name", "member", "words"),
+    [
+        ("exports.zip", "april.csv", "holds no export named 'april.csv'"),
+        ("report.csv", "april.csv", "is not a ZIP archive, so it holds no april.csv"),
+        ("report.csv.gz", "april.csv", "is a gzip file, so it holds no april.csv"),
+    ],
+)
+def test_a_member_that_is_not_there_is_refused(
+    store: Store, tmp_path: Path, name: str, member: str, words: str
+) -> None:
+    body = (EXPORTS / "tiktok_ads_daily.csv").read_bytes()
+    path = tmp_path / name
+    if name.endswith(".zip"):
+        _zipped(path, ("march.csv", body), ("may.csv", body))
+    else:
+        path.write_bytes(gzip.compress(body) if name.endswith(".gz") else body)
+    before = state(store)
+    with pytest.raises(UnreadableFileError, match=words) as raised:
+        ingest_file(store, path, member=member)
+    if name.endswith(".zip"):
+        assert raised.value.hint == "its exports: march.csv, may.csv"
+    assert state(store) == before
 
 
 def test_a_gzipped_utf16_export_is_unpacked_then_transcoded(store: Store, tmp_path: Path) -> None:

@@ -159,7 +159,8 @@ def ingest(
     detected from the columns and title lines. Rows that cannot be loaded are kept in
     `rejects` with their line and reason. Loading the same file again adds nothing;
     a newer export of days already loaded replaces them. A directory loads the files in
-    it (not its subdirectories or hidden files) in name order, as `exports/*` would.
+    it (not its subdirectories or hidden files) in name order, as `exports/*` would; a
+    ZIP archive of several exports loads each of them, in name order, on its own.
     Exit code 1 if any file failed.
     """
     from adlens.ingest import ingest_file
@@ -171,16 +172,22 @@ def ingest(
         parsed = _mapping(mapping, platform)
         store = open_store(_db(db))
     with store:
-        for path in _files(paths):
+        for path, member in _files(paths):
+            label = f"{path}/{member}" if member else str(path)
             try:
-                with _progress(path.name) as progress:
+                with _progress(Path(label).name) as progress:
                     report = ingest_file(
-                        store, path, mapping=parsed, workspace=workspace, progress=progress
+                        store,
+                        path,
+                        mapping=parsed,
+                        workspace=workspace,
+                        progress=progress,
+                        member=member,
                     )
             except AdlensError as exc:
-                failures.append({"file": str(path), **exc.to_problem()})
+                failures.append({"file": label, **exc.to_problem()})
                 if not as_json:
-                    err.print(f"[bold red]✗ {path}[/]: {exc.message}", markup=True)
+                    err.print(f"[bold red]✗ {label}[/]: {exc.message}", markup=True)
                     if exc.hint:
                         err.print(f"  what to do: {exc.hint}")
                 continue
@@ -193,16 +200,24 @@ def ingest(
         raise typer.Exit(1)
 
 
-def _files(paths: list[Path]) -> Iterator[Path]:
-    """The paths, each directory replaced by its files in name order (an empty one stays,
-    so that loading it fails with a message)."""
+def _files(paths: list[Path]) -> Iterator[tuple[Path, str | None]]:
+    """(file, export in it) to load: each directory replaced by its files in name order (an
+    empty one stays, so that loading it fails with a message), each ZIP archive of several
+    exports by its exports in name order."""
+    from adlens.ingest.source import archive_exports
+
     for path in paths:
         inside = (
             sorted(p for p in path.iterdir() if p.is_file() and not p.name.startswith("."))
             if path.is_dir()
             else []
         )
-        yield from inside or [path]
+        for file in inside or [path]:
+            exports = archive_exports(file)
+            if len(exports) > 1:
+                yield from ((file, member) for member in exports)
+            else:
+                yield file, None
 
 
 def _mapping(path: Path | None, platform: str | None) -> Any:
@@ -285,6 +300,10 @@ def inspect(
     mapping: MappingOption = None,
     platform: PlatformOption = None,
     rows: Annotated[int, typer.Option(help="Clean rows to preview.")] = 5,
+    member: Annotated[
+        str | None,
+        typer.Option(help="The export to look at in a ZIP archive that holds several."),
+    ] = None,
     as_json: JsonOption = False,
 ) -> None:
     """Show what adlens detects in a file and a preview of its clean rows; writes nothing.
@@ -296,7 +315,7 @@ def inspect(
     from adlens.ingest import inspect_file
 
     with _errors():
-        info = inspect_file(path, _mapping(mapping, platform), preview=rows)
+        info = inspect_file(path, _mapping(mapping, platform), preview=rows, member=member)
     if as_json:
         _print_json(info)
         return

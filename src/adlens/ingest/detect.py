@@ -52,7 +52,7 @@ def detect(source: TextFile, mapping: Mapping | None = None) -> tuple[Plan, Rows
     try:
         return _detect(source, mapping)
     except AdlensError as exc:
-        name = str(source.path)
+        name = source.location
         if not exc.message.startswith(name):
             exc.message = f"{name}: {exc.message}"
         exc.where.setdefault("file", name)
@@ -61,13 +61,13 @@ def detect(source: TextFile, mapping: Mapping | None = None) -> tuple[Plan, Rows
 
 def _detect(source: TextFile, mapping: Mapping | None) -> tuple[Plan, Rows | None]:
     layout = _layout(source.head, source.tail, source.tail_first_line, mapping)
-    plan = _plan(source.path, layout, source.head, mapping)
+    plan = _plan(Path(source.location), layout, source.head, mapping)
     plan.sheet = source.sheet
     _find_summary_row(plan, layout, source)
     if _stacked(source.head, layout):
         if source.size > ROWS_READER_MAX_BYTES:
             raise UnreadableFileError(
-                f"{source.path} holds several stacked tables and is too large to split",
+                f"{source.location} holds several stacked tables and is too large to split",
                 hint="export one table per file",
             )
         text = source.utf8_path.read_text(encoding="utf-8-sig", errors="replace")

@@ -62,11 +62,14 @@ STAGE = "_adlens_stage"
 SKIPS = "_adlens_skips"
 
 
-def inspect_file(path: Path, mapping: Mapping | None = None, preview: int = 10) -> dict[str, Any]:
-    """What ``ingest`` would do with ``path``, and a preview of its clean rows; writes nothing."""
+def inspect_file(
+    path: Path, mapping: Mapping | None = None, preview: int = 10, *, member: str | None = None
+) -> dict[str, Any]:
+    """What ``ingest`` would do with ``path`` (or with ``member``, an export in a ZIP archive
+    of several), and a preview of its clean rows; writes nothing."""
     con = connect()
     with tempfile.TemporaryDirectory(prefix="adlens-") as tmp:
-        source = open_source(path, Path(tmp))
+        source = open_source(path, Path(tmp), member=member)
         plan, rows = detect(source, mapping)
         _settle_date_order(con, plan, source, rows)
         relation, line_expr = _relation(plan, source, rows, Path(tmp))
@@ -110,19 +113,22 @@ def ingest_file(
     progress: Progress | None = None,
     today: date | None = None,
     max_unpacked: int | None = None,
+    member: str | None = None,
 ) -> IngestReport:
     """Load one export into the store: all of it, or (on any error) none of it.
 
     ``today`` is the day data freshness is judged against (default: the current day);
-    ``max_unpacked`` the most bytes a compressed file may unpack to (None: no limit).
+    ``max_unpacked`` the most bytes a compressed file may unpack to (None: no limit);
+    ``member`` the export to load from a ZIP archive that holds several (each of them
+    loads on its own: ``source.archive_exports`` lists them).
     """
     settings = settings or get_settings()
     clock = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="adlens-") as tmp:
-        source = open_source(path, Path(tmp), max_unpacked=max_unpacked)
+        source = open_source(path, Path(tmp), max_unpacked=max_unpacked, member=member)
         plan, rows = detect(source, mapping)
         report = IngestReport(
-            file=str(path), status="loaded", platform=plan.platform, target_table=plan.target
+            file=source.location, status="loaded", platform=plan.platform, target_table=plan.target
         )
         report.detection = _described(plan, source)
         load = Load(
@@ -154,7 +160,7 @@ def ingest_file(
                 load.stage(progress, parallel=False)  # quoted line breaks: read serially
             load.commit()
         except duckdb.Error as exc:
-            raise _unreadable(path, exc) from exc
+            raise _unreadable(Path(source.location), exc) from exc
         finally:
             load.clean_up()
     if settings.detect_after_load:  # after the commit: detection can never undo the load
@@ -405,11 +411,11 @@ class Load:
         if found.covered and len(found.covered) == report.rows_loaded:
             loads = ", ".join(map(str, sorted(found.covering)))
             raise UnreadableFileError(
-                f"{self.source.path}: nothing to add: every day its rows cover is already "
+                f"{self.source.location}: nothing to add: every day its rows cover is already "
                 f"loaded in finer rows (ingest {loads}); counting them too would double the "
                 "totals",
                 hint="load an export of other days, or with a finer breakdown; nothing was stored",
-                where={"file": str(self.source.path)},
+                where={"file": self.source.location},
             )
         if found.covered:
             text = self._read_lines([line for line, _ in found.covered])
@@ -468,13 +474,13 @@ class Load:
 
     def _refuse_empty(self) -> None:
         """A file with no loadable row fails whole: there is nothing to load."""
-        report, plan, path = self.report, self.plan, self.source.path
+        report, plan, path = self.report, self.plan, self.source.location
         if report.rows_read == 0:
             where = f"line {plan.layout.header_line}" if plan.layout else "the sheet"
             raise UnreadableFileError(
                 f"{path}: has a header ({where}) but no data rows",
                 hint="export the report again for a period that has data",
-                where={"file": str(path)},
+                where={"file": path},
             )
         if report.rows_loaded == 0:
             first = checks.first_rejects(self.con, self.lineage.ingest_id, 5)
@@ -494,7 +500,7 @@ class Load:
             [
                 report.ingest_id,
                 self.workspace,
-                str(source.path),
+                source.location,
                 source.sha256,
                 source.size,
                 self.plan.platform,

@@ -87,6 +87,7 @@ class TextFile:
     sheet: str | None = None  # a workbook's sheet that was read (its rows are the lines)
     archive: str | None = None  # "zip" or "gzip": ``path`` was unpacked to read the export
     member: str | None = None  # the export's name inside a ZIP archive
+    one_of_many: bool = False  # the archive holds other exports too (each loads on its own)
 
     @property
     def name(self) -> str:
@@ -94,17 +95,28 @@ class TextFile:
         return f"{self.path.name}/{self.member}" if self.member else self.path.name
 
     @property
+    def location(self) -> str:
+        """Where the export came from (``ingests.source_file``): the path the user named,
+        and the member when its archive holds several exports."""
+        return f"{self.path}/{self.member}" if self.one_of_many else str(self.path)
+
+    @property
     def sha256(self) -> str:
         return self.digest.hexdigest()
 
 
 def open_source(
-    path: Path, workdir: Path | None = None, *, max_unpacked: int | None = None
+    path: Path,
+    workdir: Path | None = None,
+    *,
+    max_unpacked: int | None = None,
+    member: str | None = None,
 ) -> TextFile:
     """Probe ``path`` and return what it is, or raise an error saying why it is unreadable.
 
     ``max_unpacked``: the most bytes a compressed file may unpack to (None: no limit), so
-    an upload cannot fill the disk with a small archive.
+    an upload cannot fill the disk with a small archive. ``member``: the export to read
+    in a ZIP archive that holds several (``archive_exports`` lists them).
     """
     if not path.exists():
         raise UnreadableFileError(f"{path}: no such file", hint="check the path")
@@ -124,7 +136,11 @@ def open_source(
     sheet = None
     workdir = workdir or Path(tempfile.mkdtemp(prefix="adlens-"))
     if _compressed(path, start):
-        return _unpacked(path, workdir, max_unpacked)
+        return _unpacked(path, workdir, max_unpacked, member)
+    if member is not None:
+        raise UnreadableFileError(
+            f"{path} is not a ZIP archive, so it holds no {member}", hint="name the file alone"
+        )
     if start.startswith((XLSX_MAGIC, XLS_MAGIC)):
         encoding = "xlsx" if start.startswith(XLSX_MAGIC) else "xls"
     else:
@@ -158,15 +174,36 @@ def _workbook(path: Path) -> bool:
         return path.suffix.lower() != ".zip"
 
 
-def _unpacked(path: Path, workdir: Path, limit: int | None) -> TextFile:
+def archive_exports(path: Path) -> list[str]:
+    """The exports in a ZIP archive (not a workbook), in name order, without the litter
+    archivers add (``__MACOSX/``, ``.DS_Store``); ``[]`` for any other file."""
+    try:
+        if not path.is_file() or not zipfile.is_zipfile(path) or _workbook(path):
+            return []
+        with zipfile.ZipFile(path) as archive:
+            return sorted(info.filename for info in _exports(archive))
+    except (zipfile.BadZipFile, OSError):  # damaged: loading it says what is wrong
+        return []
+
+
+def _unpacked(path: Path, workdir: Path, limit: int | None, wanted: str | None) -> TextFile:
     """The export inside a ZIP or gzip file, unpacked into ``workdir`` and probed."""
     member = None
+    many = False
     target = workdir / "unpacked"
     target.mkdir(exist_ok=True)
     try:
         if zipfile.is_zipfile(path):
             with zipfile.ZipFile(path) as archive:
-                info = _only_export(path, archive)
+                info = _only_export(path, archive) if wanted is None else None
+                if info is None:
+                    exports = {i.filename: i for i in _exports(archive)}
+                    if wanted not in exports:
+                        raise UnreadableFileError(
+                            f"{path} holds no export named {wanted!r}",
+                            hint=f"its exports: {', '.join(sorted(exports)) or 'none'}",
+                        )
+                    info, many = exports[wanted], len(exports) > 1
                 member = info.filename
                 if info.flag_bits & 0x1:
                     raise UnreadableFileError(
@@ -177,6 +214,10 @@ def _unpacked(path: Path, workdir: Path, limit: int | None) -> TextFile:
                 with archive.open(info) as packed:
                     _copy_within(packed, inner, limit, path)
         else:
+            if wanted is not None:
+                raise UnreadableFileError(
+                    f"{path} is a gzip file, so it holds no {wanted}", hint="name the file alone"
+                )
             inner = target / (path.name.removesuffix(".gz").removesuffix(".gzip") or "export")
             with gzip.open(path) as packed:
                 _copy_within(packed, inner, limit, path)
@@ -197,15 +238,20 @@ def _unpacked(path: Path, workdir: Path, limit: int | None) -> TextFile:
         )
     text = open_source(inner, workdir)
     text.path, text.archive, text.member = path, "zip" if member else "gzip", member
+    text.one_of_many = many
     return text
 
 
-def _only_export(path: Path, archive: zipfile.ZipFile) -> zipfile.ZipInfo:
-    files = [
+def _exports(archive: zipfile.ZipFile) -> list[zipfile.ZipInfo]:
+    return [
         info
         for info in archive.infolist()
         if not info.is_dir() and not any(litter in info.filename for litter in ARCHIVE_LITTER)
     ]
+
+
+def _only_export(path: Path, archive: zipfile.ZipFile) -> zipfile.ZipInfo:
+    files = _exports(archive)
     if len(files) == 1:
         return files[0]
     if not files:
@@ -216,7 +262,8 @@ def _only_export(path: Path, archive: zipfile.ZipFile) -> zipfile.ZipInfo:
     names = ", ".join(info.filename for info in files[:5]) + (", ..." if len(files) > 5 else "")
     raise UnreadableFileError(
         f"{path} is a ZIP archive of {len(files)} files ({names}); a load reads one export",
-        hint="unzip it and load the exports: adlens ingest accepts several files at once",
+        hint="`adlens ingest` loads each export in it on its own (`adlens inspect --member "
+        "NAME` shows one); or unzip it and load or upload the exports one by one",
     )
 
 
