@@ -151,6 +151,49 @@ def test_a_zipped_upload_loads_within_the_unpacked_limit(tmp_path: Path, app_db_
         assert [r["source_file"] for r in listed] == ["report.zip"]
 
 
+def test_a_zip_of_several_exports_loads_each_and_says_which_failed(api: Api) -> None:
+    analyst = api.user("ana")
+    packed = io.BytesIO()
+    with zipfile.ZipFile(packed, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("march/meta.csv", (EXPORTS / "meta_ads_daily.csv").read_bytes())
+        archive.writestr("empty.csv", b"Day,Campaign name,Amount spent (USD)\n")
+        archive.writestr("tiktok.csv", (EXPORTS / "tiktok_ads_daily.csv").read_bytes())
+        archive.writestr("__MACOSX/._tiktok.csv", b"resource fork")
+    response = api.client.post(
+        "/data/upload/file", files={"file": ("exports.zip", packed.getvalue())}, headers=analyst
+    )
+    assert response.status_code == 200, response.text
+    answer = response.json()
+    assert (answer["file"], answer["status"]) == ("exports.zip", "archive")
+    assert [(r["file"], r["platform"], r["status"]) for r in answer["reports"]] == [
+        ("exports.zip/march/meta.csv", "meta", "loaded"),
+        ("exports.zip/tiktok.csv", "tiktok", "loaded"),
+    ]
+    assert [(e["detail"], e["where"]) for e in answer["errors"]] == [
+        (
+            "exports.zip/empty.csv: has a header (line 1) but no data rows",
+            {"file": "exports.zip/empty.csv"},
+        )
+    ]
+    listed = api.client.get("/ingests", headers=analyst).json()["data"]
+    assert sorted(r["source_file"] for r in listed) == [
+        "exports.zip/march/meta.csv",
+        "exports.zip/tiktok.csv",
+    ]
+
+
+def test_a_refused_upload_names_the_file_as_uploaded(api: Api) -> None:
+    response = api.client.post(
+        "/data/upload/file",
+        files={"file": ("empty.csv", b"Day,Campaign name,Amount spent (USD)\n")},
+        headers=api.user("ana"),
+    )
+    assert response.status_code == 422
+    problem = response.json()
+    assert problem["detail"] == "empty.csv: has a header (line 1) but no data rows"
+    assert problem["where"] == {"file": "empty.csv"}  # not the server's scratch path
+
+
 def test_formula_cells_are_never_echoed_unescaped(api: Api) -> None:
     analyst = api.user("ana")
     rows = [META_ROWS[0], {"date": '=HYPERLINK("http://x")', "campaign_name": "=1+1", "spend": 1}]

@@ -302,7 +302,7 @@ def test_upload_updates_the_open_overview_without_a_reload(
     export = tmp_path / "tiktok_upload.csv"
     export.write_text(UPLOAD.format(day=(TODAY - timedelta(days=1)).strftime("%Y/%m/%d")))
     data.locator("#upload-input").set_input_files(str(export))
-    report = data.locator("#upload-report")
+    report = data.locator(".upload-report")
     report.wait_for(timeout=20_000)
     assert "2 rows loaded, 1 rejected" in report.inner_text()
     # both rows are of one day: the period is that day, not "Dec 6 – Dec 6"
@@ -546,30 +546,48 @@ def test_pages_say_so_when_the_server_has_no_ml_routes(
         context.close()
 
 
-def test_a_dropped_file_is_loaded_and_breakdown_tabs_follow_the_arrow_keys(
-    open_page: Any, server: LiveServer
+def test_dropped_files_load_each_on_its_own_and_breakdown_tabs_follow_the_arrow_keys(
+    open_page: Any, server: LiveServer, console: Console
 ) -> None:
     page = open_page("ada", "/ui/data")
-    day = (TODAY - timedelta(days=2)).strftime("%Y/%m/%d")
-    text = "\n".join(UPLOAD.format(day=day).splitlines()[:2]).replace(
-        "dashboard_upload_tt", "dashboard_drop_tt"
-    )
+
+    def export(days_ago: int) -> str:
+        day = (TODAY - timedelta(days=days_ago)).strftime("%Y/%m/%d")
+        rows = UPLOAD.format(day=day).splitlines()[:2]
+        return "\n".join(rows).replace("dashboard_upload_tt", "dashboard_drop_tt") + "\n"
+
+    # the browser logs the refused upload's 422: expected here
+    console.allowed.append(re.compile(r"status of 422 .*/data/upload/file"))
     page.evaluate(
-        """(text) => {
+        """([first, headerOnly, second]) => {
           const files = new DataTransfer();
-          files.items.add(new File([text], "dropped.csv", { type: "text/csv" }));
+          files.items.add(new File([first], "dropped.csv", { type: "text/csv" }));
+          files.items.add(new File([headerOnly], "empty.csv", { type: "text/csv" }));
+          files.items.add(new File([second], "dropped_too.csv", { type: "text/csv" }));
           const zone = document.getElementById("dropzone");
           const options = { dataTransfer: files, bubbles: true, cancelable: true };
           for (const type of ["dragover", "drop"]) zone.dispatchEvent(new DragEvent(type, options));
         }""",
-        text + "\n",
+        [export(2), UPLOAD.splitlines()[0] + "\n", export(3)],
     )
-    page.locator("#upload-report").wait_for(timeout=20_000)
-    assert page.locator("#upload-report p").first.inner_text() == (
-        "dropped.csv: TikTok → ad_performance. 1 row loaded, 0 rejected."
+    page.locator(".upload-report").nth(1).wait_for(timeout=30_000)
+    # one after the other, each on its own: the empty file fails alone, with its reason
+    assert (
+        page.locator("#upload-result > *")
+        .all_inner_texts()[0]
+        .startswith("dropped.csv: TikTok → ad_performance. 1 row loaded, 0 rejected.")
     )
-    newest = server.api("GET", "/ingests?limit=1")["data"][0]
-    assert (newest["source_file"].endswith("dropped.csv"), newest["rows_loaded"]) == (True, 1)
+    assert page.locator("#upload-result > p.error").inner_text() == (
+        "Could not load empty.csv: empty.csv: has a header (line 1) but no data rows"
+    )
+    assert page.locator(".upload-report").nth(1).locator("p").first.inner_text() == (
+        "dropped_too.csv: TikTok → ad_performance. 1 row loaded, 0 rejected."
+    )
+    newest = server.api("GET", "/ingests?limit=2")["data"]
+    assert [(r["source_file"], r["rows_loaded"]) for r in newest] == [
+        ("dropped_too.csv", 1),
+        ("dropped.csv", 1),
+    ]
 
     page.get_by_role("link", name="Overview", exact=True).click()
     wait_ready(page)

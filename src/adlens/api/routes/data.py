@@ -22,15 +22,17 @@ from adlens.api.services import Services
 from adlens.appdb.accounts import Principal
 from adlens.core.errors import InvalidInputError
 from adlens.core.spreadsheet import safe_cell, safe_line
-from adlens.errors import NotFoundError
+from adlens.errors import AdlensError, NotFoundError
 from adlens.events import append_events
 from adlens.ingest import ingest_file
 from adlens.ingest.rows import ingest_rows
+from adlens.ingest.source import archive_exports
 
 router = APIRouter(tags=["data"])
 Uploader = Annotated[Principal, Depends(Require("upload", "upload"))]
 Reader = Annotated[Principal, Depends(Require("read"))]
 SAFE_NAME = re.compile(r"[^A-Za-z0-9._ -]+")
+UPLOAD_PREFIX = "adlens-upload-"  # uploads are staged in a scratch directory named so
 SUFFIXES = (".csv", ".tsv", ".txt", ".xlsx", ".zip", ".gz")
 INGEST_COLUMNS = (
     "ingest_id, workspace, source_file, platform, target_table, status, started_at, "
@@ -162,10 +164,14 @@ UPLOAD_BODY = {
     "/data/upload/file",
     openapi_extra={"requestBody": UPLOAD_BODY},
     responses=responses(400, 401, 403, 413, 422, 429, 503),
-    summary="Load an export file (CSV, TSV, XLSX; or one of them zipped or gzipped)",
+    summary="Load an export file (CSV, TSV, XLSX; zipped or gzipped; or a ZIP of several)",
 )
 async def upload_file(request: Request, principal: Uploader, services: ServicesDep) -> Any:
     """Load one export, detected like ``adlens ingest``; returns the ingest report.
+
+    A ZIP archive of several exports loads each of them on its own and answers
+    ``{"file", "status": "archive", "reports": [...], "errors": [...]}``: one ingest
+    report per export loaded, one problem per export that could not be.
 
     Credentials are checked before the body is read. The file (multipart field ``file``)
     is streamed to disk, never held whole in memory; its size limit is
@@ -199,21 +205,60 @@ def _load_upload(
             f"{name!r} is not a CSV, TSV or XLSX file",
             hint="upload an export as .csv/.tsv/.xlsx (or one of them as .zip/.gz)",
         )
-    with tempfile.TemporaryDirectory(prefix="adlens-upload-") as tmp:
+    with tempfile.TemporaryDirectory(prefix=UPLOAD_PREFIX) as tmp:
         path = Path(tmp) / name
         with path.open("wb") as target:
             shutil.copyfileobj(upload.file, target, 1 << 20)
-        with services.writing() as store:
-            report = ingest_file(
-                store,
-                path,
-                workspace=principal.workspace,
-                settings=services.settings,
-                max_unpacked=services.settings.max_unpacked_bytes,
-            ).to_dict()
+        exports = archive_exports(path)
+        if len(exports) > 1:
+            return _load_archive(path, name, exports, principal, services)
+        try:
+            report = _load(path, None, principal, services)
+        except AdlensError as exc:
+            raise _as_uploaded(exc, str(path), name) from None
     report["file"] = name
     services.metrics.observe_ingest(report)
     return _safe_report(report)
+
+
+def _load(
+    path: Path, member: str | None, principal: Principal, services: Services
+) -> dict[str, Any]:
+    with services.writing() as store:
+        return ingest_file(
+            store,
+            path,
+            workspace=principal.workspace,
+            settings=services.settings,
+            max_unpacked=services.settings.max_unpacked_bytes,
+            member=member,
+        ).to_dict()
+
+
+def _load_archive(
+    path: Path, name: str, exports: list[str], principal: Principal, services: Services
+) -> dict[str, Any]:
+    """Each export of a ZIP archive of several, loaded on its own (as `adlens ingest` does)."""
+    reports, errors = [], []
+    for member in exports:
+        label = f"{name}/{safe_cell(member)}"
+        try:
+            report = _load(path, member, principal, services)
+        except AdlensError as exc:
+            errors.append(_as_uploaded(exc, f"{path}/{member}", label).to_problem())
+            continue
+        services.metrics.observe_ingest(report)
+        reports.append({**_safe_report(report), "file": label})
+    return {"file": name, "status": "archive", "reports": reports, "errors": errors}
+
+
+def _as_uploaded(exc: AdlensError, local: str, name: str) -> AdlensError:
+    """The error as the uploader knows the file: by its name, not the server's scratch path."""
+    exc.message = exc.message.replace(local, name)
+    exc.where = {
+        k: v.replace(local, name) if isinstance(v, str) else v for k, v in exc.where.items()
+    }
+    return exc
 
 
 def _safe_report(report: dict[str, Any]) -> dict[str, Any]:
@@ -319,6 +364,15 @@ def get_ingest(
 
 def _jsonable(row: dict[str, Any]) -> dict[str, Any]:
     out = {k: v.isoformat() if hasattr(v, "isoformat") else v for k, v in row.items()}
-    if "source_file" in out:  # uploads are staged under a temporary directory: name only
-        out["source_file"] = Path(str(out["source_file"])).name
+    if "source_file" in out:
+        out["source_file"] = _shown(str(out["source_file"]))
     return out
+
+
+def _shown(source_file: str) -> str:
+    """A loaded file as its uploader named it: uploads are staged under a scratch directory
+    (``.../adlens-upload-XXXX/exports.zip/March.csv`` -> ``exports.zip/March.csv``); other
+    files by name only, since the server's paths are nobody's business."""
+    parts = Path(source_file).parts
+    staged = [i for i, part in enumerate(parts) if part.startswith(UPLOAD_PREFIX)]
+    return "/".join(parts[staged[-1] + 1 :]) if staged else Path(source_file).name

@@ -148,27 +148,40 @@ function setupUpload(fmt, done) {
   const label = document.getElementById("upload-progress-label");
   const result = document.getElementById("upload-result");
 
+  // Several files (or a ZIP of several exports) load one after the other, each on its own:
+  // one that fails leaves the others loaded, and each gets its report or its reason.
+  async function uploadAll(files) {
+    result.replaceChildren();
+    let last = null;
+    for (const file of files) last = (await upload(file)) || last;
+    if (last) await done(last);
+  }
+
   async function upload(file) {
     wrap.hidden = false;
     bar.value = 0;
     label.textContent = `Uploading ${file.name}`;
-    result.replaceChildren();
     try {
-      const report = await send(file, (fraction) => {
+      const answer = await send(file, (fraction) => {
         bar.value = Math.round(fraction * 100);
         if (fraction >= 1) label.textContent = `Checking and loading ${file.name}…`;
       });
       bar.value = 100;
       label.textContent = `${file.name} processed`;
-      result.replaceChildren(uploadReport(report, fmt));
-      await done(report);
+      const reports = answer.status === "archive" ? answer.reports : [answer];
+      for (const report of reports) result.append(uploadReport(report, fmt));
+      for (const problem of answer.errors || []) {
+        result.append(el("p", { class: "state error", text: `${problem.detail}${problem.hint ? `. What to do: ${problem.hint}` : ""}` }));
+      }
+      return reports[reports.length - 1] || null;
     } catch (exc) {
       label.textContent = `${file.name} was not loaded`;
-      result.replaceChildren(el("p", { class: "state error", text: errorText(exc, file.name) }));
+      result.append(el("p", { class: "state error", text: errorText(exc, file.name) }));
+      return null;
     }
   }
 
-  input.addEventListener("change", () => input.files.length && upload(input.files[0]).finally(() => (input.value = "")));
+  input.addEventListener("change", () => input.files.length && uploadAll([...input.files]).finally(() => (input.value = "")));
   zone.addEventListener("dragover", (event) => {
     event.preventDefault();
     zone.classList.add("over");
@@ -177,8 +190,8 @@ function setupUpload(fmt, done) {
   zone.addEventListener("drop", (event) => {
     event.preventDefault();
     zone.classList.remove("over");
-    const file = event.dataTransfer.files[0];
-    if (file) upload(file);
+    const files = [...event.dataTransfer.files];
+    if (files.length) uploadAll(files);
   });
 }
 
@@ -216,8 +229,8 @@ function uploadReport(report, fmt) {
     : `${rows(fmt, report.rows_loaded)} loaded, ${fmt.integer(report.rows_rejected)} rejected${report.rows_replaced ? `, ${fmt.integer(report.rows_replaced)} replaced` : ""}.`;
   return el(
     "div",
-    { class: "upload-report", id: "upload-report" },
-    el("p", {}, el("strong", { text: `${baseName(report.file)}: ` }), `${platformLabel(report.platform)} → ${report.target_table}. `, loaded),
+    { class: "upload-report" },
+    el("p", {}, el("strong", { text: `${report.file}: ` }), `${platformLabel(report.platform)} → ${report.target_table}. `, loaded),
     report.period_start ? el("p", { class: "muted", text: `Period ${fmt.days(report.period_start, report.period_end)}` }) : null,
     qualityReport(report.quality, fmt),
     (report.first_rejects || []).length
