@@ -262,6 +262,7 @@ def test_meta_version_and_custom_metrics(api: Api) -> None:
         "quarter",
         "year",
     ]
+    assert meta["week_starts"][0] == "monday" and meta["week_starts"][-1] == "sunday"
     assert sorted(meta["measures"][0]) == [
         "description",
         "format",

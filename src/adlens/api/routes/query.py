@@ -18,7 +18,7 @@ from adlens.api.services import Services
 from adlens.appdb.accounts import Principal
 from adlens.query import QueryError, list_metrics, run_query
 from adlens.query.semantic import BUILTIN_MEASURES, DIMENSIONS, TIME_DIMENSION
-from adlens.query.timerange import GRANULARITIES
+from adlens.query.timerange import GRANULARITIES, WEEKDAYS
 from adlens.store import Store
 
 router = APIRouter(tags=["query"])
@@ -118,7 +118,8 @@ def load(
     summary="Measures, dimensions and granularities a query may name",
 )
 def meta(principal: Reader, store: StoreDep) -> dict[str, Any]:
-    """The catalogue: built-in and the workspace's custom measures, dimensions, granularities."""
+    """The catalogue: built-in and the workspace's custom measures, dimensions, granularities,
+    and the days weeks may start on."""
     measures = [
         {
             "name": m.name,
@@ -164,7 +165,13 @@ def meta(principal: Reader, store: StoreDep) -> dict[str, Any]:
         }
     )
     granularities = [{"name": g.name, "seconds": g.seconds} for g in GRANULARITIES.values()]
-    return {"measures": measures, "dimensions": dimensions, "granularities": granularities}
+    return {
+        "measures": measures,
+        "dimensions": dimensions,
+        "granularities": granularities,
+        # the days a query's weekStart may name (weeks start on the first by default)
+        "week_starts": list(WEEKDAYS),
+    }
 
 
 def _version(store: Store, workspace: str) -> Version:
