@@ -578,7 +578,7 @@ def test_dropped_files_load_each_on_its_own_and_breakdown_tabs_follow_the_arrow_
         .startswith("dropped.csv: TikTok → ad_performance. 1 row loaded, 0 rejected.")
     )
     assert page.locator("#upload-result > p.error").inner_text() == (
-        "Could not load empty.csv: empty.csv: has a header (line 1) but no data rows"
+        "Could not load empty.csv: has a header (line 1) but no data rows"
     )
     assert page.locator(".upload-report").nth(1).locator("p").first.inner_text() == (
         "dropped_too.csv: TikTok → ad_performance. 1 row loaded, 0 rejected."

@@ -176,6 +176,8 @@ function setupUpload(fmt, done) {
       return reports[reports.length - 1] || null;
     } catch (exc) {
       label.textContent = `${file.name} was not loaded`;
+      // the server names the file first ("x.csv: has a header..."); said once is enough
+      if (exc.message && exc.message.startsWith(`${file.name}: `)) exc.message = exc.message.slice(file.name.length + 2);
       result.append(el("p", { class: "state error", text: errorText(exc, file.name) }));
       return null;
     }
