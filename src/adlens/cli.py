@@ -527,7 +527,7 @@ def demo(
     ] = False,
     port: Annotated[int, typer.Option(help="Port of the dashboard with --serve.")] = 8000,
 ) -> None:
-    """Write realistic exports for six platforms and GA4, load them, and summarise.
+    """Write realistic exports for five ad platforms and GA4, load them, and summarise.
 
     The files carry the platforms' real quirks (title lines, totals rows, UTF-16,
     decimal commas, M/D/YYYY...) and a few planted problems that the quality reports
