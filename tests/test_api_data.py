@@ -102,6 +102,7 @@ def test_file_upload_returns_the_ingest_report_and_lists_it(api: Api) -> None:
         )
     report = response.json()
     assert response.status_code == 200, response.text
+    assert "adlens-upload-" not in response.text
     assert (report["file"], report["status"], report["ingest_id"]) == (name, "loaded", 1)
     assert report["detection"]["file"] == name
     listed = api.client.get("/ingests?limit=5", headers=analyst).json()
@@ -169,6 +170,11 @@ def test_a_zip_of_several_exports_loads_each_and_says_which_failed(api: Api) -> 
         ("exports.zip/march/meta.csv", "meta", "loaded"),
         ("exports.zip/tiktok.csv", "tiktok", "loaded"),
     ]
+    assert [r["detection"]["file"] for r in answer["reports"]] == [
+        "exports.zip/march/meta.csv",
+        "exports.zip/tiktok.csv",
+    ]
+    assert "adlens-upload-" not in response.text  # the server's scratch path stays inside
     assert [(e["detail"], e["where"]) for e in answer["errors"]] == [
         (
             "exports.zip/empty.csv: has a header (line 1) but no data rows",
@@ -192,6 +198,7 @@ def test_a_refused_upload_names_the_file_as_uploaded(api: Api) -> None:
     problem = response.json()
     assert problem["detail"] == "empty.csv: has a header (line 1) but no data rows"
     assert problem["where"] == {"file": "empty.csv"}  # not the server's scratch path
+    assert "adlens-upload-" not in response.text
 
 
 def test_formula_cells_are_never_echoed_unescaped(api: Api) -> None:

@@ -248,7 +248,11 @@ def _load_archive(
             errors.append(_as_uploaded(exc, f"{path}/{member}", label).to_problem())
             continue
         services.metrics.observe_ingest(report)
-        reports.append({**_safe_report(report), "file": label})
+        shown = _safe_report(report)
+        shown["file"] = label
+        if isinstance(shown.get("detection"), dict):
+            shown["detection"] = {**shown["detection"], "file": label}
+        reports.append(shown)
     return {"file": name, "status": "archive", "reports": reports, "errors": errors}
 
 
