@@ -188,6 +188,21 @@ def test_a_zip_of_several_exports_loads_each_and_says_which_failed(api: Api) -> 
     ]
 
 
+def test_an_archive_of_too_many_exports_is_refused_whole(api: Api) -> None:
+    analyst = api.user("ana")
+    packed = io.BytesIO()
+    body = (EXPORTS / "tiktok_ads_daily.csv").read_bytes()
+    with zipfile.ZipFile(packed, "w", zipfile.ZIP_DEFLATED) as archive:
+        for day in range(101):
+            archive.writestr(f"day{day:03}.csv", body)
+    response = api.client.post(
+        "/data/upload/file", files={"file": ("year.zip", packed.getvalue())}, headers=analyst
+    )
+    assert response.status_code == 400
+    assert response.json()["detail"].startswith("year.zip holds 101 exports; an upload loads at")
+    assert api.client.get("/ingests", headers=analyst).json()["total"] == 0
+
+
 def test_a_refused_upload_names_the_file_as_uploaded(api: Api) -> None:
     response = api.client.post(
         "/data/upload/file",

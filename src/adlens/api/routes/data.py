@@ -33,6 +33,7 @@ Uploader = Annotated[Principal, Depends(Require("upload", "upload"))]
 Reader = Annotated[Principal, Depends(Require("read"))]
 SAFE_NAME = re.compile(r"[^A-Za-z0-9._ -]+")
 UPLOAD_PREFIX = "adlens-upload-"  # uploads are staged in a scratch directory named so
+MAX_ARCHIVE_EXPORTS = 100  # exports one uploaded archive may hold (the loads are serial)
 SUFFIXES = (".csv", ".tsv", ".txt", ".xlsx", ".zip", ".gz")
 INGEST_COLUMNS = (
     "ingest_id, workspace, source_file, platform, target_table, status, started_at, "
@@ -210,6 +211,13 @@ def _load_upload(
         with path.open("wb") as target:
             shutil.copyfileobj(upload.file, target, 1 << 20)
         exports = archive_exports(path)
+        if len(exports) > MAX_ARCHIVE_EXPORTS:
+            raise InvalidInputError(
+                f"{name} holds {len(exports):,} exports; an upload loads at most "
+                f"{MAX_ARCHIVE_EXPORTS} (each is a load of its own, made while others wait)",
+                hint="split the archive, or load it with `adlens ingest`",
+                where={"file": name},
+            )
         if len(exports) > 1:
             return _load_archive(path, name, exports, principal, services)
         try:
