@@ -195,15 +195,10 @@ def _unpacked(path: Path, workdir: Path, limit: int | None, wanted: str | None) 
     try:
         if zipfile.is_zipfile(path):
             with zipfile.ZipFile(path) as archive:
-                info = _only_export(path, archive) if wanted is None else None
-                if info is None:
-                    exports = {i.filename: i for i in _exports(archive)}
-                    if wanted not in exports:
-                        raise UnreadableFileError(
-                            f"{path} holds no export named {wanted!r}",
-                            hint=f"its exports: {', '.join(sorted(exports)) or 'none'}",
-                        )
-                    info, many = exports[wanted], len(exports) > 1
+                if wanted is None:
+                    info = _only_export(path, archive)
+                else:
+                    info, many = _named_export(path, archive, wanted)
                 member = info.filename
                 if info.flag_bits & 0x1:
                     raise UnreadableFileError(
@@ -248,6 +243,19 @@ def _exports(archive: zipfile.ZipFile) -> list[zipfile.ZipInfo]:
         for info in archive.infolist()
         if not info.is_dir() and not any(litter in info.filename for litter in ARCHIVE_LITTER)
     ]
+
+
+def _named_export(
+    path: Path, archive: zipfile.ZipFile, wanted: str
+) -> tuple[zipfile.ZipInfo, bool]:
+    """The export called ``wanted``, and whether the archive holds others too."""
+    exports = {info.filename: info for info in _exports(archive)}
+    if wanted not in exports:
+        raise UnreadableFileError(
+            f"{path} holds no export named {wanted!r}",
+            hint=f"its exports: {', '.join(sorted(exports)) or 'none'}",
+        )
+    return exports[wanted], len(exports) > 1
 
 
 def _only_export(path: Path, archive: zipfile.ZipFile) -> zipfile.ZipInfo:

@@ -279,8 +279,8 @@ class _Times:
         if g.unit == "DAY":
             return exp.EQ(this=start, expression=end)
         return exp.EQ(
-            this=truncate(_cast(start, "TIMESTAMP"), g),
-            expression=truncate(_cast(end, "TIMESTAMP"), g),
+            this=truncate(_cast(start, "TIMESTAMP"), g, self.plan.first_weekday),
+            expression=truncate(_cast(end, "TIMESTAMP"), g, self.plan.first_weekday),
         )
 
     def in_range(self, time_range: TimeRange | None) -> exp.Expr | None:
@@ -310,7 +310,7 @@ class _Times:
             day = _cast(self._local_ts(shift, day_rows=True), "DATE")
         if g.unit == "DAY":
             return day
-        return _cast(truncate(_cast(day, "TIMESTAMP"), g), "DATE")
+        return _cast(truncate(_cast(day, "TIMESTAMP"), g, self.plan.first_weekday), "DATE")
 
     def _local_ts(self, shift: Shift | None, *, day_rows: bool = False) -> exp.Expr:
         """Local wall time of an hour row (or, with ``day_rows``, of hour and day rows)."""
@@ -332,16 +332,16 @@ def _first_day() -> exp.Expr:
     return exp.Coalesce(this=column("date"), expressions=[column("period_start")])
 
 
-def truncate(value: exp.Expr, granularity: Granularity) -> exp.Expr:
+def truncate(value: exp.Expr, granularity: Granularity, first_weekday: int = 0) -> exp.Expr:
     """The start of the bucket of a TIMESTAMP: ``DATE_TRUNC``, or whole 5/15 minutes.
 
-    Weeks starting on another day than Monday: the value moved forward to the ISO week
-    whose Monday is the bucket's first day, truncated, and moved back (Sunday weeks:
-    ``DATE_TRUNC('WEEK', value + 1 day) - 1 day``).
+    Weeks starting on another day than Monday (``first_weekday``, 6 = Sunday): the value
+    moved forward to the ISO week whose Monday is the bucket's first day, truncated, and
+    moved back (Sunday weeks: ``DATE_TRUNC('WEEK', value + 1 day) - 1 day``).
     """
     step = granularity.step
-    if granularity.unit == "WEEK" and granularity.first_weekday:
-        days = _interval_of(7 - granularity.first_weekday, "DAY")
+    if granularity.unit == "WEEK" and first_weekday:
+        days = _interval_of(7 - first_weekday, "DAY")
         moved = exp.Add(this=value, expression=days)
         week = exp.TimestampTrunc(this=moved, unit=exp.Var(this="WEEK"))
         return exp.Sub(this=week, expression=days.copy())

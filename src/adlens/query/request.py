@@ -231,7 +231,7 @@ class _Planner:
             table=table,
             measures=tuple(self.measures),
             dimensions=tuple(dimensions),
-            granularity=self.granularity and self.granularity.starting(self.first_weekday),
+            granularity=self.granularity,
             timezone=str(self.tz.key),
             first_weekday=self.first_weekday,
             time_range=self.time_range,

@@ -25,7 +25,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -44,20 +44,11 @@ class Granularity:
     seconds: int
     unit: str  # the date_trunc unit
     step: int = 1  # minutes per bucket for 5m / 15m
-    first_weekday: int = 0  # weeks: the day they start on (0 = Monday ... 6 = Sunday)
 
     @property
     def sub_day(self) -> bool:
         """Shorter than a day (buckets of wall-clock time rather than of dates)."""
         return self.seconds < 86400
-
-    def starting(self, first_weekday: int) -> Granularity:
-        """This granularity with weeks starting on ``first_weekday`` (others unchanged).
-
-        >>> GRANULARITIES["week"].starting(6).first_weekday, GRANULARITIES["day"].starting(6)
-        (6, Granularity(name='day', seconds=86400, unit='DAY', step=1, first_weekday=0))
-        """
-        return replace(self, first_weekday=first_weekday) if self.unit == "WEEK" else self
 
 
 GRANULARITIES: dict[str, Granularity] = {
