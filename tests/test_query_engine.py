@@ -12,7 +12,7 @@ from adlens.query import QueryError, run_query
 from adlens.store import Store
 
 from .conftest import EXPORTS
-from .query_helpers import SHOP, insert_facts, rounded
+from .query_helpers import SHOP, day, insert_facts, rounded
 
 
 @pytest.fixture
@@ -83,6 +83,18 @@ def test_ratios_are_null_on_zero_denominators_never_nan_or_infinity(shop: Store)
             "roas": 0.0,
             "aov": None,
         }
+    ]
+
+
+def test_numbers_carry_the_digits_a_double_holds_not_the_noise_of_summing(store: Store) -> None:
+    rows = [
+        day("2025-03-03", spend=0.1, clicks=1, impressions=3),
+        day("2025-03-03", spend=0.2, clicks=2, impressions=6),
+    ]
+    insert_facts(store, rows)
+    assert 0.1 + 0.2 == 0.30000000000000004  # what summing the two rows gives
+    assert run_query(store, {"measures": ["spend", "cpc", "ctr"]}).data == [
+        {"spend": 0.3, "cpc": 0.1, "ctr": 0.333333333333333}
     ]
 
 
