@@ -22,7 +22,6 @@ with the 15 significant digits a double holds (no summing noise beyond them).
 
 from __future__ import annotations
 
-import math
 import threading
 import time
 from collections import OrderedDict
@@ -147,9 +146,19 @@ def execute(
     source = choose_source(plan)
     sql, exclusions = _COMPILED.get(plan, source)
     cursor = store.con.execute(sql, [workspace])
-    names = [d[0] for d in cursor.description]
+    description = cursor.description
+    names = [d[0] for d in description]
     rows = cursor.fetchall()
-    data = [{name: _json_value(v) for name, v in zip(names, row, strict=True)} for row in rows]
+    columns: list[list[Any]] = [list(c) for c in zip(*rows, strict=True)]
+    numeric = [i for i, d in enumerate(description) if str(d[1]).startswith(("DOUBLE", "DECIMAL"))]
+    if rows and numeric:  # all at once: numpy's cost is per call, not per value
+        rounded = _digits([v for i in numeric for v in columns[i]])
+        for n, i in enumerate(numeric):
+            columns[i] = rounded[n * len(rows) : (n + 1) * len(rows)]
+    for i in range(len(columns)):
+        if i not in numeric:
+            columns[i] = [_json_value(v) for v in columns[i]]
+    data = [dict(zip(names, row, strict=True)) for row in zip(*columns, strict=True)]
     if data_version is None:
         data_version = store.data_version(workspace)
     metadata = _metadata(store, plan, source, workspace, exclusions, data_version)
@@ -365,7 +374,7 @@ def _annotation(plan: QueryPlan) -> dict[str, dict[str, Any]]:
 
 def _json_value(value: object) -> object:
     if isinstance(value, (float, Decimal)):
-        return _digits(float(value))
+        return _digits([value])[0]
     if isinstance(value, datetime):
         return value.isoformat()
     if isinstance(value, date):
@@ -373,16 +382,30 @@ def _json_value(value: object) -> object:
     return value
 
 
-def _digits(number: float) -> float | None:
-    """A number as the 15 significant digits a double holds exactly (None: NaN, infinite).
+def _digits(values: list[Any]) -> list[float | None]:
+    """Numbers as the 15 significant digits a double holds (None: NULL, NaN, infinite).
 
     A sum of many doubles carries rounding noise beyond those digits: spend summed over a
-    month reads 30540060.020000026 where the rows add up to 30540060.02.
+    month reads 30540060.020000026 where the rows add up to 30540060.02. Each value is
+    scaled to a 15-digit integer, rounded and scaled back (powers of ten up to 1e22 are
+    exact doubles, so this is the decimal rounding; values outside 1e-8..1e15 stay as
+    they are). Vectorised: a per-value ``float(f"{v:.15g}")`` took ~1.2 µs a value.
 
-    >>> _digits(0.1 + 0.2), _digits(30540060.020000026), _digits(1 / 3), _digits(float("inf"))
-    (0.3, 30540060.02, 0.333333333333333, None)
+    >>> _digits([0.1 + 0.2, 30540060.020000026, 1 / 3, -2 / 3, 0.0, None, float("inf")])
+    [0.3, 30540060.02, 0.333333333333333, -0.666666666666667, 0.0, None, None]
     """
-    return float(f"{number:.15g}") if math.isfinite(number) else None
+    import numpy as np
+
+    numbers = np.array([np.nan if v is None else float(v) for v in values], dtype=np.float64)
+    finite = np.isfinite(numbers)
+    nonzero = finite & (numbers != 0)
+    magnitude = np.zeros_like(numbers)
+    np.floor(np.log10(np.abs(numbers, where=nonzero, out=np.ones_like(numbers))), out=magnitude)
+    exponent = 14 - magnitude
+    scaled = nonzero & (exponent >= 0) & (exponent <= 22)
+    scale = np.power(10.0, exponent[scaled])
+    numbers[scaled] = np.rint(numbers[scaled] * scale) / scale
+    return [v if ok else None for v, ok in zip(numbers.tolist(), finite.tolist(), strict=True)]
 
 
 class _LazyCustom(Mapping[str, CustomDefinition]):
