@@ -146,19 +146,7 @@ def execute(
     source = choose_source(plan)
     sql, exclusions = _COMPILED.get(plan, source)
     cursor = store.con.execute(sql, [workspace])
-    description = cursor.description
-    names = [d[0] for d in description]
-    rows = cursor.fetchall()
-    columns: list[list[Any]] = [list(c) for c in zip(*rows, strict=True)]
-    numeric = [i for i, d in enumerate(description) if str(d[1]).startswith(("DOUBLE", "DECIMAL"))]
-    if rows and numeric:  # all at once: numpy's cost is per call, not per value
-        rounded = _digits([v for i in numeric for v in columns[i]])
-        for n, i in enumerate(numeric):
-            columns[i] = rounded[n * len(rows) : (n + 1) * len(rows)]
-    for i in range(len(columns)):
-        if i not in numeric:
-            columns[i] = [_json_value(v) for v in columns[i]]
-    data = [dict(zip(names, row, strict=True)) for row in zip(*columns, strict=True)]
+    data = _json_rows(cursor.description, cursor.fetchall())
     if data_version is None:
         data_version = store.data_version(workspace)
     metadata = _metadata(store, plan, source, workspace, exclusions, data_version)
@@ -370,6 +358,25 @@ def _annotation(plan: QueryPlan) -> dict[str, dict[str, Any]]:
     for key in plan.share:
         notes[f"{key}_share"] = {"type": "share", "format": "percent"}
     return notes
+
+
+def _json_rows(description: Any, rows: list[tuple[Any, ...]]) -> list[dict[str, Any]]:
+    """Rows as dicts of JSON-safe values; the numeric columns rounded in one ``_digits`` call
+    (numpy's cost is per call, not per value)."""
+    names = [d[0] for d in description]
+    columns: list[list[Any]] = [list(c) for c in zip(*rows, strict=True)]
+    numeric = {i for i, d in enumerate(description) if str(d[1]).startswith(_FLOATING)}
+    if rows and numeric:
+        rounded = _digits([v for i in sorted(numeric) for v in columns[i]])
+        for n, i in enumerate(sorted(numeric)):
+            columns[i] = rounded[n * len(rows) : (n + 1) * len(rows)]
+    for i, column in enumerate(columns):
+        if i not in numeric:
+            columns[i] = [_json_value(v) for v in column]
+    return [dict(zip(names, row, strict=True)) for row in zip(*columns, strict=True)]
+
+
+_FLOATING = ("DOUBLE", "FLOAT", "DECIMAL")  # DuckDB type names of result columns
 
 
 def _json_value(value: object) -> object:
