@@ -22,12 +22,14 @@ import hashlib
 import tempfile
 import threading
 import zipfile
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 from typing import IO
 
 from adlens.errors import UnreadableFileError
+from adlens.ingest import xlsx
 
 CHUNK = 4 << 20
 HEAD_BYTES = 256 << 10
@@ -336,10 +338,13 @@ def _transcode(src: Path, dst: Path, encoding: str) -> None:
 def _sheet_to_csv(src: Path, dst: Path) -> str:
     """Write the first sheet with data as CSV, a row to a line; returns the sheet's name.
 
-    Rows stream from calamine (the sheet itself is parsed in native code) straight to
-    the file. Typed cells become the text an export would hold: ISO dates, integral
-    numbers without ``.0``.
+    The sheet's used range (its first to last column with a value) from row 1, so line
+    numbers are the sheet's row numbers. Typed cells become the text an export would hold:
+    ISO dates, integral numbers without ``.0``. XLSX streams row by row (``xlsx``: bounded
+    memory); other workbooks (XLS, XLSB, ODS) are read whole by calamine.
     """
+    if xlsx.is_xlsx(str(src)):
+        return _xlsx_to_csv(src, dst)
     from python_calamine import CalamineWorkbook
 
     try:
@@ -363,6 +368,62 @@ def _sheet_to_csv(src: Path, dst: Path) -> str:
         f"{src}: every sheet of the workbook is empty",
         hint="export the report again; the download was empty",
     )
+
+
+def _xlsx_to_csv(src: Path, dst: Path) -> str:
+    """``_sheet_to_csv`` for XLSX: each row as read, then cut and padded to the used range."""
+    rows = dst.with_name(dst.name + ".rows")
+    try:
+        with xlsx.Workbook(str(src)) as book:
+            for name in book.sheets:
+                first, width, even = _write_rows(book.sheet_rows(name), rows)
+                if even:
+                    rows.replace(dst)  # every row already spans the used range
+                elif width:
+                    _to_range(rows, dst, first, width)
+                if width:
+                    return name
+    except xlsx.WorkbookError as exc:
+        raise UnreadableFileError(
+            f"{src}: not a readable Excel workbook ({exc})",
+            hint="open it in Excel and save it again as XLSX or CSV",
+        ) from None
+    finally:
+        rows.unlink(missing_ok=True)
+    raise UnreadableFileError(
+        f"{src}: every sheet of the workbook is empty",
+        hint="export the report again; the download was empty",
+    )
+
+
+def _write_rows(rows: Iterable[list[object]], path: Path) -> tuple[int, int, bool]:
+    """Write rows as CSV. Returns the first column with a value, the widest row's end, and
+    whether every row already spans exactly that (from column A: nothing to cut or pad)."""
+    first, width, lengths = -1, 0, set()
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        writer = csv.writer(fh, lineterminator="\n")
+        for row in rows:
+            cells = [_cell_text(c) for c in row]
+            lengths.add(len(cells))
+            if cells:
+                width = max(width, len(cells))
+                lead = 0 if cells[0] != "" else next(i for i, c in enumerate(cells) if c != "")
+                first = lead if first < 0 else min(first, lead)
+            writer.writerow(cells)
+    return max(first, 0), width, width > 0 and first == 0 and lengths == {width}
+
+
+def _to_range(src: Path, dst: Path, first: int, width: int) -> None:
+    """Rows cut to columns ``first`` to ``width`` and padded to it: one width for all."""
+    size = width - first
+    with (
+        src.open(encoding="utf-8", newline="") as fin,
+        dst.open("w", encoding="utf-8", newline="") as fout,
+    ):
+        writer = csv.writer(fout, lineterminator="\n")
+        for row in csv.reader(fin):
+            cells = row[first:]
+            writer.writerow(cells + [""] * (size - len(cells)))
 
 
 def _cell_text(value: object) -> str:
