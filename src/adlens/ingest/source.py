@@ -350,10 +350,7 @@ def _sheet_to_csv(src: Path, dst: Path) -> str:
     try:
         book = CalamineWorkbook.from_path(str(src))
     except Exception as exc:  # calamine raises its own error types per format
-        raise UnreadableFileError(
-            f"{src}: not a readable Excel workbook ({exc})",
-            hint="open it in Excel and save it again as XLSX or CSV",
-        ) from None
+        raise _unreadable_workbook(src, exc) from None
     for name in book.sheet_names:
         has_data = False
         with dst.open("w", encoding="utf-8", newline="") as fh:
@@ -364,10 +361,7 @@ def _sheet_to_csv(src: Path, dst: Path) -> str:
                 writer.writerow(cells)
         if has_data:
             return name
-    raise UnreadableFileError(
-        f"{src}: every sheet of the workbook is empty",
-        hint="export the report again; the download was empty",
-    )
+    raise _empty_workbook(src)
 
 
 def _xlsx_to_csv(src: Path, dst: Path) -> str:
@@ -384,13 +378,21 @@ def _xlsx_to_csv(src: Path, dst: Path) -> str:
                 if width:
                     return name
     except xlsx.WorkbookError as exc:
-        raise UnreadableFileError(
-            f"{src}: not a readable Excel workbook ({exc})",
-            hint="open it in Excel and save it again as XLSX or CSV",
-        ) from None
+        raise _unreadable_workbook(src, exc) from None
     finally:
         rows.unlink(missing_ok=True)
-    raise UnreadableFileError(
+    raise _empty_workbook(src)
+
+
+def _unreadable_workbook(src: Path, exc: Exception) -> UnreadableFileError:
+    return UnreadableFileError(
+        f"{src}: not a readable Excel workbook ({exc})",
+        hint="open it in Excel and save it again as XLSX or CSV",
+    )
+
+
+def _empty_workbook(src: Path) -> UnreadableFileError:
+    return UnreadableFileError(
         f"{src}: every sheet of the workbook is empty",
         hint="export the report again; the download was empty",
     )
@@ -407,7 +409,7 @@ def _write_rows(rows: Iterable[list[object]], path: Path) -> tuple[int, int, boo
             lengths.add(len(cells))
             if cells:
                 width = max(width, len(cells))
-                lead = 0 if cells[0] != "" else next(i for i, c in enumerate(cells) if c != "")
+                lead = next((i for i, c in enumerate(cells) if c != ""), len(cells))
                 first = lead if first < 0 else min(first, lead)
             writer.writerow(cells)
     return max(first, 0), width, width > 0 and first == 0 and lengths == {width}
