@@ -10,14 +10,16 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+import xlwt  # type: ignore[import-untyped]
 from openpyxl.cell.rich_text import CellRichText, TextBlock
 from openpyxl.cell.text import InlineFont
 from openpyxl.utils.datetime import CALENDAR_MAC_1904
 from python_calamine import CalamineWorkbook
 
 from adlens.errors import UnreadableFileError
-from adlens.ingest import xlsx
+from adlens.ingest import ingest_file, xlsx
 from adlens.ingest.source import _cell_text, _sheet_to_csv
+from adlens.store import Store
 
 
 def calamine_csv(path: Path) -> str:
@@ -192,6 +194,24 @@ def test_a_damaged_sheet_is_refused_with_the_sheet_named(
             dst.writestr(item, data)
     with pytest.raises(UnreadableFileError, match=message):
         streamed_csv(broken)
+
+
+def test_an_xls_workbook_loads_through_calamine(store: Store, tmp_path: Path) -> None:
+    book = xlwt.Workbook()
+    sheet = book.add_sheet("Report")
+    header = ["Day", "Campaign", "Currency code", "Impr.", "Clicks", "Cost"]
+    for column, value in enumerate(header):
+        sheet.write(2, column, value)  # under two empty rows
+    sheet.write(3, 0, date(2025, 3, 1), xlwt.easyxf(num_format_str="YYYY-MM-DD"))
+    for column, value in enumerate(["Brand", "USD", 100, 4, 2.5], start=1):
+        sheet.write(3, column, value)
+    book.save(str(tmp_path / "report.xls"))
+    assert not xlsx.is_xlsx(str(tmp_path / "report.xls"))
+    report = ingest_file(store, tmp_path / "report.xls")
+    assert report.rows_loaded == 1
+    assert store.query("SELECT date, campaign_name, spend, source_row FROM ad_performance") == [
+        {"date": date(2025, 3, 1), "campaign_name": "Brand", "spend": 2.5, "source_row": 4}
+    ]
 
 
 def test_is_xlsx_tells_workbooks_from_other_zips(tmp_path: Path) -> None:

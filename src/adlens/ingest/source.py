@@ -341,7 +341,7 @@ def _sheet_to_csv(src: Path, dst: Path) -> str:
     The sheet's used range (its first to last column with a value) from row 1, so line
     numbers are the sheet's row numbers. Typed cells become the text an export would hold:
     ISO dates, integral numbers without ``.0``. XLSX streams row by row (``xlsx``: bounded
-    memory); other workbooks (XLS, XLSB, ODS) are read whole by calamine.
+    memory); other workbooks (XLS, XLSB) are read whole by calamine.
     """
     if xlsx.is_xlsx(str(src)):
         return _xlsx_to_csv(src, dst)
