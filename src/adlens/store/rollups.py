@@ -241,8 +241,19 @@ def refresh_rollups(
 
 
 def _append(con: duckdb.DuckDBPyConnection, ingest_id: int, aggregate: bool) -> dict[str, int]:
+    # A load is nearly always one grain: the rollups of the others would each scan its rows
+    # to write nothing.
+    grains = {
+        str(row[0])
+        for row in con.execute(
+            f"SELECT DISTINCT grain FROM {BASE_TABLE} WHERE ingest_id = ?", [ingest_id]
+        ).fetchall()
+    }
     written: dict[str, int] = {}
     for rollup in ROLLUPS:
+        if _GRAIN[_KIND[rollup]] not in grains:
+            written[rollup] = 0
+            continue
         if aggregate or FAMILY_OF[rollup] is not CAMPAIGNS:
             select = _aggregate(rollup) + " AND ingest_id = ? GROUP BY ALL"
         else:
