@@ -33,8 +33,9 @@ from datetime import date, datetime
 
 from sqlglot import exp
 
-from adlens.query import rollups
+from adlens.query import post, rollups
 from adlens.query.plan import Condition, Filter, Group, PlannedMeasure, QueryPlan
+from adlens.query.post import Split
 from adlens.query.semantic import column, ratio
 from adlens.query.timerange import GRAIN_SECONDS, Granularity, Shift, TimeRange
 from adlens.store.rollups import ROW_COUNT
@@ -49,6 +50,7 @@ class Source:
 
     table: str
     rollup: str = "base"
+    empty: frozenset[str] = frozenset()  # rollup tables with no rows to read (``rollups``)
 
     @property
     def is_rollup(self) -> bool:
@@ -66,9 +68,8 @@ def choose_source(plan: QueryPlan, *, use_rollups: bool | None = None) -> Source
     >>> from adlens.query.semantic import Registry
     >>> plan = normalise({"measures": ["ctr"], "timeDimensions": [
     ...     {"dimension": "ts", "granularity": "week"}]}, Registry())
-    >>> choose_source(plan, use_rollups=True), choose_source(plan, use_rollups=False)
-    (Source(table='rollup_ad_platform_day_utc', rollup='rollup_ad_platform_day_utc'), \
-Source(table='ad_performance', rollup='base'))
+    >>> [choose_source(plan, use_rollups=on).rollup for on in (True, False)]
+    ['rollup_ad_platform_day_utc', 'base']
     """
     enabled = rollups.rollups_enabled() if use_rollups is None else use_rollups
     rollup = rollups.rollup_for(plan) if enabled else None
@@ -100,6 +101,84 @@ def compile_plan(plan: QueryPlan, source: Source | None = None) -> exp.Select:
     return _page(plan, _derived(plan, query, previous))
 
 
+def compile_split(plan: QueryPlan, source: Source | None = None) -> Split | None:
+    """``plan`` as a query of its aggregates, the measures computed from them (``post``).
+
+    None when the plan runs as the single statement (``compile_plan``): a time series,
+    ``share``, a measure with arithmetic ``post`` does not evaluate, or a comparison with
+    group keys, a group filter or overlapping periods. A comparison without group keys
+    (KPI tiles) reads both periods in one pass, grouped by which one a row is in.
+    """
+    source = source or choose_source(plan)
+    if plan.share or plan.time_key:
+        # A series returns a row per bucket: converting hundreds of rows in Python cost
+        # as much as the expressions spared DuckDB (daily by platform, 90 days: 4.5 ms both).
+        return None
+    aggregates = post.Aggregates()
+    formulas: dict[str, post.Formula] = {}
+    for m in plan.measures:
+        found = post.formula(_value(m, source), aggregates)
+        if found is None:
+            return None
+        formulas[m.key] = found
+    times = _Times(plan)
+    if plan.compare is not None:
+        return _compared_split(plan, times, source, aggregates, formulas)
+    projections: list[exp.Expr] = [_alias(column(d.column), d.key) for d in plan.dimensions]
+    keys = plan.group_keys()
+    first = len(projections)
+    projections += [_alias(a, f"_{i}") for i, a in enumerate(aggregates.expressions)]
+    measures = {m.key: m for m in plan.measures}
+    order: list[exp.Ordered] = []
+    for key, desc in plan.order:
+        if key in keys:
+            position = keys.index(key) + 1
+        elif key not in formulas:
+            return None
+        elif formulas[key].column is not None:
+            position = first + (formulas[key].column or 0) + 1
+        else:  # a measure beyond one aggregate: SQL computes it too, to order by it
+            projections.append(_alias(_value(measures[key], source), f"_order_{len(order)}"))
+            position = len(projections)
+        order.append(_ordered(position, desc))
+    query = _select(projections, _relation(source))
+    query = _group_by(query.where(_where(plan, times, plan.time_range), copy=False), len(keys))
+    if plan.having is not None:
+        query = query.having(_filter(plan.having, source), copy=False)
+    _set_page(query, order, plan.limit, plan.offset)
+    return post.Split(query, tuple(keys), tuple(formulas.items()), tuple(aggregates.empty()))
+
+
+def _compared_split(
+    plan: QueryPlan,
+    times: _Times,
+    source: Source,
+    aggregates: post.Aggregates,
+    formulas: dict[str, post.Formula],
+) -> Split | None:
+    current, previous = plan.time_range, plan.compare_range
+    if plan.group_keys() or plan.having is not None or current is None or previous is None:
+        return None
+    if current.start < previous.end and previous.start < current.end:
+        return None  # a row may count in both periods: only the join says so
+    in_current, in_previous = times.in_range(current), times.in_range(previous)
+    assert in_current is not None and in_previous is not None  # both have a range
+    period = _case(in_current.copy(), 0, 1)
+    projections = [_alias(period, "_period")]
+    projections += [_alias(a, f"_{i}") for i, a in enumerate(aggregates.expressions)]
+    query = _select(projections, _relation(source))
+    query = _group_by(query.where(row_filter(plan, _any(in_current, in_previous)), copy=False), 1)
+    return post.Split(
+        query,
+        (),
+        tuple(formulas.items()),
+        tuple(aggregates.empty()),
+        compare=True,
+        offset=plan.offset,
+        limit=plan.limit,
+    )
+
+
 def _grouped(
     plan: QueryPlan,
     times: _Times,
@@ -115,9 +194,7 @@ def _grouped(
     projections += [_alias(_value(m, source), m.key) for m in plan.measures]
     query = _select(projections, _relation(source))
     query = query.where(_where(plan, times, time_range), copy=False)
-    groups = len(plan.group_keys())
-    if groups:
-        query = query.group_by(*[exp.Literal.number(i) for i in range(1, groups + 1)], copy=False)
+    query = _group_by(query, len(plan.group_keys()))
     if plan.having is not None and shift is None:
         query = query.having(_filter(plan.having, source), copy=False)
     return query
@@ -154,18 +231,29 @@ def _derived(plan: QueryPlan, current: exp.Select, previous: exp.Select | None) 
 
 def _page(plan: QueryPlan, query: exp.Select) -> exp.Select:
     keys = plan.result_keys()
-    order = [
-        exp.Ordered(
-            this=exp.Literal.number(keys.index(key) + 1), desc=desc or None, nulls_first=False
-        )
-        for key, desc in plan.order
-    ]
+    order = [_ordered(keys.index(key) + 1, desc) for key, desc in plan.order]
+    return _set_page(query, order, plan.limit, plan.offset)
+
+
+def _ordered(position: int, desc: bool) -> exp.Ordered:
+    """``ORDER BY`` a result column by position, NULLs last either way."""
+    return exp.Ordered(this=exp.Literal.number(position), desc=desc or None, nulls_first=False)
+
+
+def _set_page(query: exp.Select, order: list[exp.Ordered], limit: int, offset: int) -> exp.Select:
     if order:
         query.set("order", exp.Order(expressions=order))
-    query.set("limit", exp.Limit(expression=exp.Literal.number(plan.limit)))
-    if plan.offset:
-        query.set("offset", exp.Offset(expression=exp.Literal.number(plan.offset)))
+    query.set("limit", exp.Limit(expression=exp.Literal.number(limit)))
+    if offset:
+        query.set("offset", exp.Offset(expression=exp.Literal.number(offset)))
     return query
+
+
+def _group_by(query: exp.Select, groups: int) -> exp.Select:
+    """``GROUP BY 1, ..., groups`` (nothing when there are no group keys)."""
+    if not groups:
+        return query
+    return query.group_by(*[exp.Literal.number(i) for i in range(1, groups + 1)], copy=False)
 
 
 def compile_exclusions(plan: QueryPlan, source: Source | None = None) -> exp.Select | None:
@@ -372,8 +460,13 @@ def _interval_of(count: int, unit: str) -> exp.Interval:
 
 
 def _where(plan: QueryPlan, times: _Times, time_range: TimeRange | None) -> exp.Expr:
+    return row_filter(plan, times.in_range(time_range))
+
+
+def row_filter(plan: QueryPlan, in_range: exp.Expr | None) -> exp.Expr:
+    """The rows a query reads: the workspace's, ``in_range`` (None: any time), the measures'
+    platforms and the plan's dimension filters."""
     conditions = [_workspace()]
-    in_range = times.in_range(time_range)
     if in_range is not None:
         conditions.append(in_range)
     platforms = [m.platforms for m in plan.measures]
@@ -478,7 +571,7 @@ def _table(name: str) -> exp.Table:
 def _relation(source: Source) -> exp.Expr:
     """What ``FROM`` reads: the table, or a rollup's rows shaped like the base table."""
     if source.is_rollup:
-        return rollups.relation(source.rollup, source.table)
+        return rollups.relation(source.rollup, source.table, source.empty)
     if source.table == "events":
         return rollups.events_relation()
     return _table(source.table)

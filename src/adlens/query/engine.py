@@ -26,21 +26,30 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, TypeVar, cast
 
 from adlens.query.cache import MemoryCache, RedisCache, TieredCache, cache_key
-from adlens.query.compile import Source, choose_source, compile_exclusions, compile_plan
+from adlens.query.compile import (
+    Source,
+    choose_source,
+    compile_exclusions,
+    compile_plan,
+    compile_split,
+)
 from adlens.query.expression import compile_definition
 from adlens.query.metrics import load_custom
 from adlens.query.plan import QueryPlan
+from adlens.query.post import Split
 from adlens.query.request import normalise
+from adlens.query.rollups import empty_tables, tables
 from adlens.query.semantic import CustomDefinition, Registry
 from adlens.query.timerange import GRAIN_SECONDS, WEEKDAYS
 from adlens.settings import Settings, get_settings
 from adlens.store import Store
+from adlens.store.rollups import BASE_TABLE
 
 T = TypeVar("T")
 
@@ -143,12 +152,20 @@ def execute(
 ) -> QueryResult:
     """Run a plan on the store's DuckDB connection (``data_version``: when already read)."""
     started = time.perf_counter() if started is None else started
-    source = choose_source(plan)
-    sql, exclusions = _COMPILED.get(plan, source)
-    cursor = store.con.execute(sql, [workspace])
-    data = _json_rows(cursor.description, cursor.fetchall())
     if data_version is None:
         data_version = store.data_version(workspace)
+    source = choose_source(plan)
+    if source.is_rollup and plan.table == BASE_TABLE:
+        empty = _FACTS.scope(store, workspace, data_version).get(
+            "empty_rollups", lambda: empty_tables(store.con, workspace)
+        )
+        source = replace(source, empty=empty & tables(source.rollup))
+    sql, exclusions, split = _COMPILED.get(plan, source)
+    cursor = store.con.execute(sql, [workspace])
+    if split is None:
+        data = _json_rows(cursor.description, cursor.fetchall())
+    else:
+        data = _json_records(*split.rows(cursor.fetchall()), keys=len(split.keys))
     metadata = _metadata(store, plan, source, workspace, exclusions, data_version)
     metadata["sql"] = sql
     metadata["row_count"] = len(data)
@@ -279,8 +296,12 @@ class _DataFacts:
 _FACTS = _DataFacts()
 
 
+_Compiled = tuple[str, str | None, Split | None]
+
+
 class _CompiledPlans:
-    """The DuckDB SQL of recent plans (query and exclusion counts), by fingerprint and source.
+    """The DuckDB SQL of recent plans (query and exclusion counts, and the ``Split`` that
+    finishes the measures when the query returns aggregates), by fingerprint and source.
 
     Generating SQL from the AST costs about as much as a small query on a rollup, and
     dashboards send the same few queries again and again (uncached only after a load).
@@ -288,19 +309,23 @@ class _CompiledPlans:
 
     def __init__(self, size: int = 512) -> None:
         self.size = size
-        self._sql: OrderedDict[tuple[str, Source], tuple[str, str | None]] = OrderedDict()
+        self._sql: OrderedDict[tuple[str, Source], _Compiled] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get(self, plan: QueryPlan, source: Source) -> tuple[str, str | None]:
+    def get(self, plan: QueryPlan, source: Source) -> _Compiled:
         key = (plan.fingerprint(), source)
         with self._lock:
             known = self._sql.get(key)
             if known is not None:
                 self._sql.move_to_end(key)
                 return known
-        query = compile_plan(plan, source).sql(dialect="duckdb", copy=False)
+        split = compile_split(plan, source)
+        query = (compile_plan(plan, source) if split is None else split.query).sql(
+            dialect="duckdb", copy=False
+        )
         counts = compile_exclusions(plan, source)
-        compiled = (query, None if counts is None else counts.sql(dialect="duckdb", copy=False))
+        exclusions = None if counts is None else counts.sql(dialect="duckdb", copy=False)
+        compiled = (query, exclusions, split)
         with self._lock:
             self._sql[key] = compiled
             if len(self._sql) > self.size:
@@ -376,6 +401,28 @@ def _json_rows(description: Any, rows: list[tuple[Any, ...]]) -> list[dict[str, 
     return [dict(zip(names, row, strict=True)) for row in zip(*columns, strict=True)]
 
 
+def _json_records(names: list[str], rows: list[list[Any]], keys: int = 0) -> list[dict[str, Any]]:
+    """Rows of raw values (``keys`` group key columns first, then measures) as dicts of
+    JSON-safe values: every non-integer measure value rounded in one ``_digits`` call,
+    integers exact; keys (dates, times, text) as ``_json_value`` makes them."""
+    if not rows:
+        return []
+    columns = [list(c) for c in zip(*rows, strict=True)]
+    for i in range(keys):
+        columns[i] = [_json_value(v) for v in columns[i]]
+    inexact = [
+        (i, r)
+        for i in range(keys, len(columns))
+        for r, v in enumerate(columns[i])
+        if isinstance(v, _INEXACT)
+    ]
+    rounded = _digits([columns[i][r] for i, r in inexact])
+    for (i, r), value in zip(inexact, rounded, strict=True):
+        columns[i][r] = value
+    return [dict(zip(names, row, strict=True)) for row in zip(*columns, strict=True)]
+
+
+_INEXACT = (float, Decimal)
 _FLOATING = ("DOUBLE", "FLOAT", "DECIMAL")  # DuckDB type names of result columns
 
 
