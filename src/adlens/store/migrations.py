@@ -331,8 +331,20 @@ QUERY_VIEWS_DDL = tuple(
     f"CREATE VIEW {name} AS {' UNION ALL '.join(parts)}" for name, parts in QUERY_VIEWS.items()
 )
 
+
 # Ad rollups by platform (adlens.store.rollups.PLATFORMS): the campaign rollups without
 # campaign_id and campaign_name, filled from them (sums are additive), in time order.
+def _platform_view(name: str) -> str:
+    return f"q_rollup_ad_platform{name.removeprefix('q_rollup_ad')}"
+
+
+def _platform_part(part: str) -> str:
+    return part.replace(
+        "campaign_id, campaign_name, ",
+        "CAST(NULL AS VARCHAR) AS campaign_id, CAST(NULL AS VARCHAR) AS campaign_name, ",
+    ).replace("FROM rollup_ad_", "FROM rollup_ad_platform_")
+
+
 _PLATFORM_KEYS = "workspace, platform, account_id, account_name, channel, currency"
 _PLATFORM_GROUPS_DDL = _ROLLUP_GROUPS.replace(
     "    campaign_id VARCHAR,\n    campaign_name VARCHAR,\n", ""
@@ -369,18 +381,24 @@ PLATFORM_ROLLUPS: tuple[str, ...] = (
     f"INSERT INTO rollup_ad_platform_range SELECT {_PLATFORM_KEYS}, period_start, period_end, "
     f"{_MERGED_SUMS} FROM rollup_ad_range GROUP BY ALL",
     *(
-        f"CREATE VIEW q_rollup_ad_platform{name.removeprefix('q_rollup_ad')} AS "
-        + " UNION ALL ".join(
-            part.replace(
-                "campaign_id, campaign_name, ",
-                "CAST(NULL AS VARCHAR) AS campaign_id, CAST(NULL AS VARCHAR) AS campaign_name, ",
-            ).replace("FROM rollup_ad_", "FROM rollup_ad_platform_")
-            for part in parts
-        )
+        f"CREATE VIEW {_platform_view(name)} AS "
+        + " UNION ALL ".join(_platform_part(part) for part in parts)
         for name, parts in QUERY_VIEWS.items()
         if name.startswith("q_rollup_ad_")
     ),
 )
+
+# What each ad rollup view reads: per table, the SELECT shaping its rows like the base
+# table's (the query planner reads only the tables with rows, adlens.query.rollups).
+VIEW_PARTS: dict[str, dict[str, str]] = {
+    view: {part.rsplit(" FROM ", 1)[1]: part for part in parts}
+    for name, parts in QUERY_VIEWS.items()
+    if name.startswith("q_rollup_ad_")
+    for view, parts in (
+        (name, parts),
+        (_platform_view(name), tuple(_platform_part(part) for part in parts)),
+    )
+}
 
 MIGRATIONS: tuple[tuple[str, ...], ...] = (
     (
