@@ -651,3 +651,26 @@ def test_incremental_refreshes_equal_a_full_group_by(
         hours = [datetime.combine(d, datetime.min.time()) + timedelta(hours=7) for d in days]
         load_rows(store, _facts(rng, days, hours), ingest_id, workspace)
         assert_rollups_exact(store)
+
+
+def test_rollup_tables_without_rows_are_not_read_until_a_load_fills_them(store: Store) -> None:
+    request = {
+        "measures": ["spend"],
+        "timeDimensions": [{"dimension": "ts", "dateRange": ["2025-03-01", "2025-03-31"]}],
+    }
+    load_rows(store, [day("2025-03-01", spend=8.0)], ingest_id=1)
+    store.bump_data_version("default")  # as a load does, in its transaction
+    first = run_query(store, request)
+    assert first.data == [{"spend": 8.0}]
+    assert first.metadata["rollup"] == "rollup_ad_platform_day_utc"
+    read = first.metadata["sql"]
+    assert "FROM rollup_ad_platform_day" in read and "_range" not in read and "_hour" not in read
+
+    load_rows(store, [period("2025-03-01", "2025-03-31", spend=100.0)], ingest_id=2)
+    store.bump_data_version("default")
+    second = run_query(store, request)
+    assert second.data == [{"spend": 108.0}]  # the range row, now that its rollup has rows
+    read = second.metadata["sql"]
+    assert "FROM rollup_ad_platform_range" in read and "_hour" not in read
+    with use_rollups(False):
+        assert run_query(store, request).data == second.data
