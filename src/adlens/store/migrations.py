@@ -5,6 +5,9 @@ Append a new step to ``MIGRATIONS``; never edit one that has shipped.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from itertools import combinations
+
 FACT_DDL = """
 CREATE TABLE ad_performance (
     workspace VARCHAR NOT NULL DEFAULT 'default',
@@ -400,6 +403,37 @@ VIEW_PARTS: dict[str, dict[str, str]] = {
     )
 }
 
+
+def part_kind(table: str) -> str:
+    """``day``, ``hour``, ``hour_day`` or ``range``: which rollup a table is, in its family.
+
+    >>> part_kind("rollup_ad_platform_hour_day"), part_kind("rollup_ad_range")
+    ('hour_day', 'range')
+    """
+    return table.removeprefix("rollup_ad_").removeprefix("platform_")
+
+
+def without_view(view: str, missing: Iterable[str]) -> str:
+    """The view reading what ``view`` reads except the tables of kinds ``missing``.
+
+    >>> without_view("q_rollup_ad_day_utc", ["range", "hour_day"])
+    'q_rollup_ad_day_utc_without_hour_day_range'
+    """
+    return f"{view}_without_{'_'.join(sorted(missing))}"
+
+
+# The views of rollups read by queries, less the tables a workspace has no rows in: most
+# stores hold no range rows, many no hour rows, and each table a query names costs DuckDB
+# planning time however few rows it holds (adlens.query.rollups picks the view).
+PRUNED_VIEWS_DDL = tuple(
+    f"CREATE VIEW {without_view(view, map(part_kind, missing))} AS "
+    + " UNION ALL ".join(sql for table, sql in parts.items() if table not in missing)
+    for view, parts in VIEW_PARTS.items()
+    if len(parts) == 3
+    for size in (1, 2)
+    for missing in combinations(sorted(parts), size)
+)
+
 MIGRATIONS: tuple[tuple[str, ...], ...] = (
     (
         FACT_DDL,
@@ -426,4 +460,5 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
     QUERY_VIEWS_DDL,
     (ROLLUP_EVENTS_PLATFORM_DDL, ROLLUP_EVENTS_PLATFORM_FILL, ROLLUP_EVENTS_PLATFORM_VIEW),
     PLATFORM_ROLLUPS,
+    PRUNED_VIEWS_DDL,
 )
