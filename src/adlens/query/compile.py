@@ -24,6 +24,11 @@ Time (DESIGN.md section 3; ranges in ``timerange``):
   key (NULL-safe): ``spend_previous`` of ``ts.day = 2024-02-05`` is the spend of the day
   one period earlier. Groups with no current rows are left out.
 - ``share``: ``value / SUM(value) OVER ()``, over all groups before ``limit``/``offset``.
+
+Two forms: ``compile_plan`` computes the whole answer in one statement (what ``render``
+gives, for PostgreSQL too); ``compile_split`` asks only for the aggregates, which
+``post`` turns into measures, and reads both periods of a comparison without group keys
+in one pass. The engine runs the split form where it applies (``compile_split``).
 """
 
 from __future__ import annotations
