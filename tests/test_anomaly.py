@@ -290,3 +290,12 @@ def test_hourly_facts_are_scanned_by_the_hour(store: Store) -> None:
     ]  # fmt: skip
     outage = next(r for r in found if r["kind"] == "tracking stopped")
     assert "fell to 0 on 2025-05-24 from 10:00 to 15:00 UTC" in outage["explanation"]
+
+
+def test_values_carry_the_digits_a_double_holds_not_the_noise_of_summing(demo: Store) -> None:
+    rows = detect_store(demo)
+    values = [v for row in rows for v in row.values() if type(v) is float]
+    assert len(values) > 20
+    # e.g. the conversions of the planted outage summed to 100.05000000000001
+    assert all(float(f"{v:.15g}") == v for v in values), values
+    assert list_anomalies(demo) == rows

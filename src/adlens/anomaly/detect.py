@@ -36,6 +36,7 @@ from adlens.anomaly.incidents import (
 )
 from adlens.anomaly.model import attach_model_scores
 from adlens.anomaly.triage import DATA_PROBLEM, classify, describe
+from adlens.numbers import significant_rows
 from adlens.settings import get_settings
 from adlens.store import Store
 
@@ -120,7 +121,7 @@ def detect_store(
         row["severity"] = round(strength * (0.3 + 0.7 * weight), 4)
         rows.append(row)
     rows.sort(key=lambda r: (-r["severity"], r["period_start"]))
-    return _write(store, workspace, rows)
+    return _write(store, workspace, significant_rows(rows))
 
 
 def list_anomalies(
@@ -142,11 +143,12 @@ def list_anomalies(
     if platform is not None:
         where.append("platform = ?")
         params.append(platform)
-    return store.query(
+    rows = store.query(
         f"SELECT * FROM anomalies WHERE {' AND '.join(where)} "
         "ORDER BY severity DESC, period_start, anomaly_id",
         params,
     )
+    return significant_rows(rows)  # sums of doubles read 100.05, not 100.05000000000001
 
 
 @dataclass
