@@ -674,3 +674,15 @@ def test_rollup_tables_without_rows_are_not_read_until_a_load_fills_them(store: 
     assert "q_rollup_ad_platform_day_utc_without_hour_day " in read
     with use_rollups(False):
         assert run_query(store, request).data == second.data
+
+
+@pytest.mark.parametrize("ordered", [True, False])
+def test_an_append_leaves_the_insertion_order_setting_as_it_found_it(
+    store: Store, ordered: bool
+) -> None:
+    store.con.execute(f"SET preserve_insertion_order = {ordered}")
+    written = load_rows(store, [day("2025-03-01", spend=1.0), day("2025-03-02", spend=2.0)], 1)
+    assert written["rollup_ad_day"] == 2
+    setting = store.con.execute("SELECT current_setting('preserve_insertion_order')").fetchall()
+    assert setting == [(ordered,)]
+    assert_rollups_exact(store)
