@@ -25,6 +25,7 @@ import math
 import platform
 import shlex
 import shutil
+import statistics
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -349,13 +350,29 @@ class CaseResult:
     note: str = ""
 
 
-def timed(action: Callable[[], object], runs: int) -> Timing:
-    timing = Timing()
-    for _ in range(runs):
-        started = time.perf_counter()
-        action()
-        timing.samples_ms.append((time.perf_counter() - started) * 1000)
-    return timing
+def interleaved(actions: Sequence[Callable[[], object]], runs: int, block: int = 5) -> list[Timing]:
+    """Time several actions in turns of ``block`` runs each (the order rotating), each
+    turn after one untimed run, until each has ``runs`` samples.
+
+    A shared machine speeds up and slows down by a third within minutes: measured one
+    after another, the actions would see different machines and their ratios would be
+    off. Taking turns spreads every action over the whole measurement. Turns of several
+    runs after a warm-up keep each run what a block measures (the action warm), where
+    alternating single runs would make every short query follow a 12M-row scan and measure
+    cold caches (a cached answer took 0.34 ms instead of 0.08).
+    """
+    timings = [Timing() for _ in actions]
+    turn = 0
+    while any(len(t.samples_ms) < runs for t in timings):
+        for i in range(len(actions)):
+            k = (i + turn) % len(actions)
+            actions[k]()  # warm-up, untimed
+            for _ in range(min(block, runs - len(timings[k].samples_ms))):
+                started = time.perf_counter()
+                actions[k]()
+                timings[k].samples_ms.append((time.perf_counter() - started) * 1000)
+        turn += 1
+    return timings
 
 
 def measure(path: Path, runs: int) -> list[CaseResult]:
@@ -368,15 +385,22 @@ def measure(path: Path, runs: int) -> list[CaseResult]:
                 base_answer = run_query(store, case.request, now=NOW)
             baseline_rows = store.con.execute(case.baseline).fetchall()
             agrees, note = compare(first.data, base_answer.data, baseline_rows)
-            uncached = timed(lambda c=case: run_query(store, c.request, now=NOW), runs)
             cache = TieredCache(MemoryCache())
             run_query(store, case.request, now=NOW, cache=cache)
-            cached = timed(
-                lambda c=case, t=cache: run_query(store, c.request, now=NOW, cache=t), runs
+
+            def on_base(c: Case = case) -> object:
+                with use_rollups(False):
+                    return run_query(store, c.request, now=NOW)
+
+            uncached, cached, engine_base, baseline = interleaved(
+                [
+                    lambda c=case: run_query(store, c.request, now=NOW),
+                    lambda c=case, t=cache: run_query(store, c.request, now=NOW, cache=t),
+                    on_base,
+                    lambda c=case: store.con.execute(c.baseline).fetchall(),
+                ],
+                runs,
             )
-            with use_rollups(False):
-                engine_base = timed(lambda c=case: run_query(store, c.request, now=NOW), runs)
-            baseline = timed(lambda c=case: store.con.execute(c.baseline).fetchall(), runs)
             results.append(
                 CaseResult(
                     case,
@@ -434,43 +458,61 @@ def _same_values(engine: list[tuple[Any, ...]], hand: list[tuple[Any, ...]]) -> 
 class Extension:
     export: str
     rows: int
-    load_s: float
-    refresh_s: float
+    loads_s: list[float]  # each load's own time, into a fresh copy of the store
+    refreshes_s: list[float]  # per load, the median of its rollup step re-run alone
     rollup_rows: dict[str, int]
     aggregated: bool  # the load's rows were grouped (False: appended as they are)
 
+    @property
+    def load_s(self) -> float:
+        return statistics.median(self.loads_s)
 
-def measure_extension(path: Path, fmt: str, rows: int, seed: int, workdir: Path) -> Extension:
-    """Load a ``rows``-row export into a copy of the store; time its rollup step."""
+    @property
+    def refresh_s(self) -> float:
+        return statistics.median(self.refreshes_s)
+
+
+def measure_extension(
+    path: Path, fmt: str, rows: int, seed: int, workdir: Path, loads: int, refreshes: int
+) -> Extension:
+    """Load a ``rows``-row export into ``loads`` fresh copies of the store; in each, time
+    the load and its rollup step re-run ``refreshes`` times alone (median)."""
     import ingest as ingest_bench  # bench/ingest.py: its export generator
 
     export = ingest_bench.ensure_export(ingest_bench.FORMATS[fmt], rows, seed)
     copy = workdir / "extension.duckdb"
-    shutil.copyfile(path, copy)
-    with open_store(copy) as store:
-        started = time.perf_counter()
-        report = ingest_file(store, export.path)
-        load_s = time.perf_counter() - started
-        assert report.ingest_id is not None and report.rows_loaded == rows, report
-        # The same refresh the load ran, again, timed alone; rolled back so nothing doubles.
-        # Like the load, it appends rows as they are when no field is finer than a campaign.
-        aggregate = finer_than_groups(report.detection["columns"].values())
-        store.con.execute("BEGIN TRANSACTION")
-        try:
+    loads_s: list[float] = []
+    refreshes_s: list[float] = []
+    for _ in range(loads):
+        shutil.copyfile(path, copy)
+        with open_store(copy) as store:
             started = time.perf_counter()
-            written = refresh_rollups(
-                store.con,
-                "ad_performance",
-                report.ingest_id,
-                "default",
-                replaced=False,
-                aggregate=aggregate,
-            )
-            refresh_s = time.perf_counter() - started
-        finally:
-            store.con.execute("ROLLBACK")
-    copy.unlink()
-    return Extension(fmt, rows, load_s, refresh_s, written, aggregate)
+            report = ingest_file(store, export.path)
+            loads_s.append(time.perf_counter() - started)
+            assert report.ingest_id is not None and report.rows_loaded == rows, report
+            # The refresh the load ran, again, timed alone; rolled back so nothing doubles.
+            # Like the load, it appends rows as they are when no field is finer than a
+            # campaign.
+            aggregate = finer_than_groups(report.detection["columns"].values())
+            times = []
+            for _ in range(refreshes):
+                store.con.execute("BEGIN TRANSACTION")
+                try:
+                    started = time.perf_counter()
+                    written = refresh_rollups(
+                        store.con,
+                        "ad_performance",
+                        report.ingest_id,
+                        "default",
+                        replaced=False,
+                        aggregate=aggregate,
+                    )
+                    times.append(time.perf_counter() - started)
+                finally:
+                    store.con.execute("ROLLBACK")
+            refreshes_s.append(statistics.median(times))
+        copy.unlink()
+    return Extension(fmt, rows, loads_s, refreshes_s, written, aggregate)
 
 
 EXPORTS = {
@@ -552,10 +594,13 @@ def render(
     for ext in extensions:
         share = ext.refresh_s / ext.load_s
         written = ", ".join(f"{name} {count:,}" for name, count in ext.rollup_rows.items())
+        loads = ", ".join(f"{t:.2f}" for t in ext.loads_s)
+        refreshes = ", ".join(f"{t:.3f}" for t in ext.refreshes_s)
         lines += [
-            f"Rollup extension, {EXPORTS[ext.export]}: {ext.rows:,} rows loaded into a copy "
-            f"of the store in {ext.load_s:.2f} s; its rollup step (re-run alone in a "
-            f"rolled-back transaction) took {ext.refresh_s:.3f} s = {share:.1%} of the load "
+            f"Rollup extension, {EXPORTS[ext.export]}: {ext.rows:,} rows loaded into "
+            f"{len(ext.loads_s)} fresh copies of the store in {loads} s (median "
+            f"{ext.load_s:.2f} s); its rollup step, re-run alone in rolled-back transactions, "
+            f"took {refreshes} s (median per load) = {share:.1%} of the load, medians "
             f"(rollup rows written: {written}; the load's rows "
             + ("grouped" if ext.aggregated else "appended as they are, no GROUP BY")
             + ", as the load did).",
@@ -582,6 +627,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=50, help="runs per query and method")
     parser.add_argument("--load-rows", type=int, default=1_000_000, help="0: skip the load")
     parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--loads", type=int, default=3, help="loads timed per export")
+    parser.add_argument("--refreshes", type=int, default=5, help="rollup re-runs per load")
     parser.add_argument("--quick", action="store_true", help="200 campaigns, 10 runs, 100k load")
     parser.add_argument("--out", type=Path, default=BENCH / "RESULTS.md")
     args = parser.parse_args(argv)
@@ -596,7 +643,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     extensions = []
     for fmt in EXPORTS if args.load_rows else ():
         print(f"Loading {args.load_rows:,} {fmt} rows into a copy", flush=True)
-        extensions.append(measure_extension(path, fmt, args.load_rows, args.seed, DATA_DIR))
+        extensions.append(
+            measure_extension(
+                path, fmt, args.load_rows, args.seed, DATA_DIR, args.loads, args.refreshes
+            )
+        )
     report = render(results, extensions, rows, built_s, command, args.runs)
     write_section(args.out, "query", report)
     print(report)
