@@ -140,8 +140,8 @@ def compile_split(plan: QueryPlan, source: Source | None = None) -> Split | None
             position = keys.index(key) + 1
         elif key not in formulas:
             return None
-        elif formulas[key].column is not None:
-            position = first + (formulas[key].column or 0) + 1
+        elif (aggregate := formulas[key].column) is not None:
+            position = first + aggregate + 1
         else:  # a measure beyond one aggregate: SQL computes it too, to order by it
             projections.append(_alias(_value(measures[key], source), f"_order_{len(order)}"))
             position = len(projections)

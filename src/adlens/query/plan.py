@@ -133,7 +133,16 @@ class QueryPlan:
         return keys + [f"{key}_share" for key in self.share]
 
     def fingerprint(self) -> str:
-        """A stable text of everything that decides the answer (for cache keys)."""
+        """A stable text of everything that decides the answer (for cache keys).
+
+        Computed once per plan (plans are immutable; ``dataclasses.replace`` makes a new one).
+        """
+        known: str | None = self.__dict__.get("_fingerprint")
+        if known is None:
+            known = self.__dict__["_fingerprint"] = self._fingerprint()
+        return known
+
+    def _fingerprint(self) -> str:
         return json.dumps(
             {
                 "table": self.table,

@@ -37,6 +37,7 @@ which is how tests compare a rollup's answer with the base table's.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -101,8 +102,27 @@ def rollups_enabled() -> bool:
 def rollup_for(plan: QueryPlan) -> str | None:
     """The rollup that answers ``plan`` exactly, or None for the base table (rule: module doc).
 
-    Does not look at ``use_rollups``: ``compile.choose_source`` does.
+    Does not look at ``use_rollups``: ``compile.choose_source`` does. Remembered per plan
+    fingerprint: walking every measure's expression for each family took longer than
+    compiling the plan's SQL.
     """
+    key = plan.fingerprint()
+    with _CHOSEN_LOCK:
+        if key in _CHOSEN:
+            return _CHOSEN[key]
+    chosen = _rollup_for(plan)
+    with _CHOSEN_LOCK:
+        if len(_CHOSEN) >= 1024:
+            _CHOSEN.pop(next(iter(_CHOSEN)))
+        _CHOSEN[key] = chosen
+    return chosen
+
+
+_CHOSEN: dict[str, str | None] = {}
+_CHOSEN_LOCK = threading.Lock()
+
+
+def _rollup_for(plan: QueryPlan) -> str | None:
     g = plan.granularity
     if plan.table == EVENTS_TABLE:
         # Events count by their minute, and every granularity is whole minutes.
