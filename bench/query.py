@@ -350,28 +350,29 @@ class CaseResult:
     note: str = ""
 
 
-def interleaved(actions: Sequence[Callable[[], object]], runs: int, block: int = 5) -> list[Timing]:
-    """Time several actions in turns of ``block`` runs each (the order rotating), each
-    turn after one untimed run, until each has ``runs`` samples.
+def interleaved(
+    actions: Sequence[Callable[[], object]], runs: int, rounds: int = 2, warmup: int = 3
+) -> list[Timing]:
+    """Time several actions in ``rounds`` rounds: in each, each action in turn runs
+    ``warmup`` times untimed, then its share of the ``runs`` timed, back to back.
 
-    A shared machine speeds up and slows down by a third within minutes: measured one
-    after another, the actions would see different machines and their ratios would be
-    off. Taking turns spreads every action over the whole measurement. Turns of several
-    runs after a warm-up keep each run what a block measures (the action warm), where
-    alternating single runs would make every short query follow a 12M-row scan and measure
-    cold caches (a cached answer took 0.34 ms instead of 0.08).
+    A shared machine speeds up and slows down by a third within minutes: actions measured
+    one whole block after another would see different machines, so each action's runs are
+    split over rounds. Alternating short turns is no cure: a query run right after a
+    12M-row scan pays for it (with turns of 5 runs after 1 warm-up, even cached answers,
+    which never reach DuckDB, took 0.16 ms instead of 0.08), so each action's runs stay
+    back to back, after a warm-up, as a dashboard's steady stream of small queries is.
     """
     timings = [Timing() for _ in actions]
-    turn = 0
-    while any(len(t.samples_ms) < runs for t in timings):
-        for i in range(len(actions)):
-            k = (i + turn) % len(actions)
-            actions[k]()  # warm-up, untimed
-            for _ in range(min(block, runs - len(timings[k].samples_ms))):
+    for round_ in range(rounds):
+        share = runs // rounds + (1 if round_ < runs % rounds else 0)
+        for action, timing in zip(actions, timings, strict=True):
+            for _ in range(warmup):
+                action()
+            for _ in range(share):
                 started = time.perf_counter()
-                actions[k]()
-                timings[k].samples_ms.append((time.perf_counter() - started) * 1000)
-        turn += 1
+                action()
+                timing.samples_ms.append((time.perf_counter() - started) * 1000)
     return timings
 
 
