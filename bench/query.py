@@ -350,7 +350,7 @@ class CaseResult:
     note: str = ""
 
 
-def interleaved(
+def in_rounds(
     actions: Sequence[Callable[[], object]], runs: int, rounds: int = 2, warmup: int = 3
 ) -> list[Timing]:
     """Time several actions in ``rounds`` rounds: in each, each action in turn runs
@@ -393,7 +393,7 @@ def measure(path: Path, runs: int) -> list[CaseResult]:
                 with use_rollups(False):
                     return run_query(store, c.request, now=NOW)
 
-            uncached, cached, engine_base, baseline = interleaved(
+            uncached, cached, engine_base, baseline = in_rounds(
                 [
                     lambda c=case: run_query(store, c.request, now=NOW),
                     lambda c=case, t=cache: run_query(store, c.request, now=NOW, cache=t),

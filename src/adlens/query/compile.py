@@ -129,10 +129,8 @@ def compile_split(plan: QueryPlan, source: Source | None = None) -> Split | None
     times = _Times(plan)
     if plan.compare is not None:
         return _compared_split(plan, times, source, aggregates, formulas)
-    projections: list[exp.Expr] = [_alias(column(d.column), d.key) for d in plan.dimensions]
-    keys = plan.group_keys()
-    first = len(projections)
-    projections += [_alias(a, f"_{i}") for i, a in enumerate(aggregates.expressions)]
+    keys = plan.group_keys()  # the dimensions: a series runs as one statement
+    values = [_alias(a, f"_{i}") for i, a in enumerate(aggregates.expressions)]
     measures = {m.key: m for m in plan.measures}
     order: list[exp.Ordered] = []
     for key, desc in plan.order:
@@ -141,15 +139,12 @@ def compile_split(plan: QueryPlan, source: Source | None = None) -> Split | None
         elif key not in formulas:
             return None
         elif (aggregate := formulas[key].column) is not None:
-            position = first + aggregate + 1
+            position = len(keys) + aggregate + 1
         else:  # a measure beyond one aggregate: SQL computes it too, to order by it
-            projections.append(_alias(_value(measures[key], source), f"_order_{len(order)}"))
-            position = len(projections)
+            values.append(_alias(_value(measures[key], source), f"_order_{len(order)}"))
+            position = len(keys) + len(values)
         order.append(_ordered(position, desc))
-    query = _select(projections, _relation(source))
-    query = _group_by(query.where(_where(plan, times, plan.time_range), copy=False), len(keys))
-    if plan.having is not None:
-        query = query.having(_filter(plan.having, source), copy=False)
+    query = _grouped(plan, times, source, plan.time_range, None, values)
     _set_page(query, order, plan.limit, plan.offset)
     return post.Split(query, tuple(keys), tuple(formulas.items()), tuple(aggregates.empty()))
 
@@ -190,13 +185,17 @@ def _grouped(
     source: Source,
     time_range: TimeRange | None,
     shift: Shift | None,
+    values: list[exp.Expr] | None = None,
 ) -> exp.Select:
-    """One period aggregated: group keys and measures (a comparison period shifted)."""
+    """One period aggregated: group keys and measures (a comparison period shifted), or
+    ``values`` in place of the measures."""
     projections: list[exp.Expr] = []
     if plan.time_key:
         projections.append(_alias(times.bucket(shift), plan.time_key))
     projections += [_alias(column(d.column), d.key) for d in plan.dimensions]
-    projections += [_alias(_value(m, source), m.key) for m in plan.measures]
+    if values is None:
+        values = [_alias(_value(m, source), m.key) for m in plan.measures]
+    projections += values
     query = _select(projections, _relation(source))
     query = query.where(_where(plan, times, time_range), copy=False)
     query = _group_by(query, len(plan.group_keys()))
